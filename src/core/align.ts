@@ -1,0 +1,55 @@
+/**
+ * THE face alignment: one template, one function, used by training (scripts/prepare-dataset.ts
+ * writes the training crops with it) and by inference (the engine). Pure.
+ */
+import { RGBAImage } from './image';
+import { Affine, Point, fitSimilarity, invertAffine, warpAffine } from './geometry';
+
+/** Keypoint order of the MediaPipe face detector. */
+export const KEYPOINT_NAMES = ['rightEye', 'leftEye', 'noseTip', 'mouthCenter', 'rightEarTragion', 'leftEarTragion'] as const;
+export type KeypointName = typeof KEYPOINT_NAMES[number];
+
+export interface AlignTemplate {
+  id: string;
+  /** Keypoints the similarity is fitted on, by name. */
+  keypoints: KeypointName[];
+  /** Where those keypoints sit in the crop, as fractions of its side (x right, y down). */
+  points: [number, number][];
+  /** Relative weight of each keypoint in the fit. */
+  weights: number[];
+  /** Free-form provenance (how the template was derived). */
+  derivedFrom?: unknown;
+}
+
+export interface AlignedFace {
+  image: RGBAImage;
+  /** photo -> crop pixel coordinates */
+  toCrop: Affine;
+  /** crop -> photo pixel coordinates */
+  fromCrop: Affine;
+}
+
+export function validateTemplate(t: AlignTemplate): AlignTemplate {
+  if (!t || typeof t.id !== 'string') throw new Error('Alignment template has no id.');
+  if (!Array.isArray(t.keypoints) || t.keypoints.length < 2) throw new Error(`Alignment template ${t.id} needs two or more keypoints.`);
+  if (t.points.length !== t.keypoints.length || t.weights.length !== t.keypoints.length) {
+    throw new Error(`Alignment template ${t.id}: keypoints, points and weights must have the same length.`);
+  }
+  for (const k of t.keypoints) if (!KEYPOINT_NAMES.includes(k)) throw new Error(`Alignment template ${t.id}: unknown keypoint "${k}".`);
+  return t;
+}
+
+/** The photo -> crop similarity for a face whose keypoints (MediaPipe order, photo pixels) are given. */
+export function alignmentTransform(keypoints: Point[], template: AlignTemplate, size: number): Affine {
+  if (keypoints.length !== KEYPOINT_NAMES.length) throw new Error(`Expected ${KEYPOINT_NAMES.length} face keypoints, got ${keypoints.length}.`);
+  const src = template.keypoints.map((k) => keypoints[KEYPOINT_NAMES.indexOf(k)]);
+  const dst = template.points.map(([x, y]) => ({ x: x * size, y: y * size }));
+  return fitSimilarity(src, dst, template.weights);
+}
+
+/** Crop a face upright onto the template at size x size pixels. */
+export function alignFace(image: RGBAImage, keypoints: Point[], template: AlignTemplate, size: number): AlignedFace {
+  const toCrop = alignmentTransform(keypoints, template, size);
+  const fromCrop = invertAffine(toCrop);
+  return { image: warpAffine(image, fromCrop, size, size), toCrop, fromCrop };
+}

@@ -1,0 +1,136 @@
+/**
+ * Paste-back: put a transformed face crop back where it came from in the photo. Pure.
+ * The result per face is a patch (box + pixels + mask), never a modified photo, so hosts can
+ * write it as a masked layer and the CLI can composite it.
+ */
+import { RGBAImage, GrayImage, createGray, cropRGBA } from './image';
+import { Affine, Box, composeAffine, invertAffine, scaleAffine, transformedBounds, warpAffine, warpGray } from './geometry';
+import { faceMask, maskToGray } from './mask';
+import { matchColor } from './color';
+
+/** One face's result: `rgba` and `mask` are box-sized; `box` is in photo pixels. */
+export interface FacePatch { box: Box; rgba: RGBAImage; mask: GrayImage }
+
+/**
+ * Part of a photo, for hosts that read only face regions at full resolution: `region` holds the
+ * photo's pixels inside `regionBox` (photo coordinates, same size as `region`); `width` and
+ * `height` are the whole photo's. The region must cover pasteBounds() of the face.
+ */
+export interface PhotoRegion { width: number; height: number; region: RGBAImage; regionBox: Box }
+
+export interface PasteBackArgs {
+  /** The whole photo, or only a region of it that covers pasteBounds(fromCrop, cropSize, ...). */
+  photo: RGBAImage | PhotoRegion;
+  /** Transformed face in crop space, square, cropSize * scale on a side (512 after SR x4 of a 128 crop). */
+  face: RGBAImage;
+  /** crop (cropSize px) -> photo transform, from alignFace. */
+  fromCrop: Affine;
+  /** Side of the aligned crop fromCrop refers to. */
+  cropSize: number;
+  /** Soft mask (0..1) at face resolution; default faceMask(face.width). */
+  mask?: Float32Array;
+  /** 0..1, scales the mask: 0 = no change, 1 = full. Default 1. */
+  strength?: number;
+  /** Default true: Reinhard-match the face's colour to the original photo under the mask. */
+  colorMatch?: boolean;
+}
+
+/**
+ * The photo-pixel box a face crop lands in: bounds of the crop's transformed corners, clipped to
+ * the photo; null when it falls outside. Hosts that send only face regions must read at least
+ * this box. It does not depend on the face's resolution, only on the crop's geometry.
+ */
+export function pasteBounds(fromCrop: Affine, cropSize: number, photoWidth: number, photoHeight: number): Box | null {
+  return transformedBounds(fromCrop, cropSize, cropSize, photoWidth, photoHeight);
+}
+
+function isRegion(p: RGBAImage | PhotoRegion): p is PhotoRegion {
+  return (p as PhotoRegion).region !== undefined;
+}
+
+/**
+ * Warp the face and its mask back into the photo, into the bounding box of the crop's corners
+ * only (work and memory scale with the face, not the photo), and colour-match it there.
+ *
+ * Colour statistics are taken in photo space, over the box: the reference is the original
+ * photo pixels themselves (no resampling), weighted by the same warped mask that will blend
+ * the face, so what is matched is exactly what the seam will show, and no second warp of the
+ * photo into face space is needed.
+ */
+export function pasteBack(args: PasteBackArgs): FacePatch | null {
+  const { photo, face, fromCrop, cropSize } = args;
+  const strength = args.strength ?? 1;
+  if (!(strength >= 0 && strength <= 1)) throw new Error(`pasteBack: strength must be between 0 and 1, got ${strength}.`);
+  if (face.width !== face.height || face.width < 1) throw new Error(`pasteBack: the face must be square, got ${face.width}x${face.height}.`);
+  if (!(cropSize > 0)) throw new Error(`pasteBack: cropSize must be positive, got ${cropSize}.`);
+  const F = face.width;
+  const mask = args.mask ?? faceMask(F);
+  if (mask.length !== F * F) throw new Error(`pasteBack: mask has ${mask.length} values, expected ${F}x${F} to match the face.`);
+
+  const photoW = photo.width, photoH = photo.height;
+  const box = pasteBounds(fromCrop, cropSize, photoW, photoH);
+  if (!box) return null;
+
+  // Where the photo's pixels come from: the whole image, or the region with its offset.
+  let pixels: RGBAImage, ox = 0, oy = 0;
+  if (isRegion(photo)) {
+    const { region, regionBox: rb } = photo;
+    if (region.width !== rb.width || region.height !== rb.height) {
+      throw new Error(`pasteBack: region is ${region.width}x${region.height} but regionBox is ${rb.width}x${rb.height}; they must match.`);
+    }
+    if (box.x < rb.x || box.y < rb.y || box.x + box.width > rb.x + rb.width || box.y + box.height > rb.y + rb.height) {
+      throw new Error(`pasteBack: the photo region (${rb.x},${rb.y} ${rb.width}x${rb.height}) does not cover the face's paste box `
+        + `(${box.x},${box.y} ${box.width}x${box.height}). Read the region pasteBounds() returns.`);
+    }
+    pixels = region; ox = rb.x; oy = rb.y;
+  } else {
+    pixels = photo;
+  }
+
+  // face px -> crop px -> photo px; then box-local px -> photo px -> face px for the inverse warp.
+  const faceToPhoto = composeAffine(fromCrop, scaleAffine(cropSize / F));
+  const boxToFace = composeAffine(invertAffine(faceToPhoto), [1, 0, box.x, 0, 1, box.y]);
+
+  let rgba = warpAffine(face, boxToFace, box.width, box.height);
+  // The mask is smooth (feather ~ a tenth of the face), so plain bilinear without supersampling
+  // does not alias even when the face shrinks; outside the crop it reads 0.
+  const m = warpGray(maskToGray(mask, F, F), boxToFace, box.width, box.height, 0);
+
+  if (args.colorMatch ?? true) {
+    const original = cropRGBA(pixels, box.x - ox, box.y - oy, box.width, box.height);
+    const weights = new Float32Array(m.length);
+    for (let i = 0; i < m.length; i++) weights[i] = m[i] / 255;
+    rgba = matchColor(rgba, original, weights);
+  }
+  for (let i = 3; i < rgba.data.length; i += 4) rgba.data[i] = 255;
+
+  const outMask = createGray(box.width, box.height);
+  for (let i = 0; i < m.length; i++) outMask.data[i] = Math.round(m[i] * strength);
+  return { box, rgba, mask: outMask };
+}
+
+/**
+ * A new image: `photo` with the patch blended in linearly, out = photo*(1-m) + face*m inside the
+ * patch's box (all four channels). `photo` is not modified. For PNG output and tests; hosts
+ * write the patch as a masked layer instead.
+ */
+export function compositePatch(photo: RGBAImage, patch: FacePatch): RGBAImage {
+  const { box, rgba, mask } = patch;
+  if (box.x < 0 || box.y < 0 || box.x + box.width > photo.width || box.y + box.height > photo.height) {
+    throw new Error(`compositePatch: patch box (${box.x},${box.y} ${box.width}x${box.height}) lies outside the ${photo.width}x${photo.height} photo.`);
+  }
+  if (rgba.width !== box.width || rgba.height !== box.height || mask.width !== box.width || mask.height !== box.height) {
+    throw new Error('compositePatch: patch pixels and mask must be the size of its box.');
+  }
+  const out: RGBAImage = { width: photo.width, height: photo.height, data: new Uint8ClampedArray(photo.data) };
+  for (let y = 0; y < box.height; y++) {
+    for (let x = 0; x < box.width; x++) {
+      const k = mask.data[y * box.width + x] / 255;
+      if (k === 0) continue;
+      const s = (y * box.width + x) * 4;
+      const d = ((box.y + y) * photo.width + box.x + x) * 4;
+      for (let c = 0; c < 4; c++) out.data[d + c] = out.data[d + c] * (1 - k) + rgba.data[s + c] * k;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+/**
+ * Colour: sRGB <-> CIE Lab (D65) and Reinhard colour transfer inside a mask. Pure.
+ * Why Lab: its channels are nearly decorrelated and perceptually even, so matching each
+ * channel's mean and spread separately moves skin tone and lighting without tinting shadows.
+ */
+import { RGBAImage, createRGBA } from './image';
+
+export type Lab = [number, number, number];
+export type RGB = [number, number, number];
+
+// D65 reference white (CIE 1931 2°), the white point of sRGB.
+const XN = 0.95047, YN = 1.0, ZN = 1.08883;
+const EPS = 216 / 24389; // (6/29)^3
+const KAPPA = 24389 / 27;
+
+/** 8-bit sRGB -> linear light, tabulated once: every pixel conversion needs three lookups. */
+const SRGB_TO_LINEAR = (() => {
+  const t = new Float64Array(256);
+  for (let i = 0; i < 256; i++) {
+    const c = i / 255;
+    t[i] = c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+  }
+  return t;
+})();
+
+function linearToSrgb(c: number): number {
+  const v = c <= 0.0031308 ? 12.92 * c : 1.055 * Math.pow(c, 1 / 2.4) - 0.055;
+  return v * 255;
+}
+
+function labF(t: number): number { return t > EPS ? Math.cbrt(t) : (KAPPA * t + 16) / 116; }
+function labFInv(f: number): number { const f3 = f * f * f; return f3 > EPS ? f3 : (116 * f - 16) / KAPPA; }
+
+/** 8-bit sRGB (0..255, rounded to integers) -> Lab (L 0..100). */
+export function rgbToLab(r: number, g: number, b: number): Lab {
+  const R = SRGB_TO_LINEAR[clamp8(r)], G = SRGB_TO_LINEAR[clamp8(g)], B = SRGB_TO_LINEAR[clamp8(b)];
+  const x = 0.4124564 * R + 0.3575761 * G + 0.1804375 * B;
+  const y = 0.2126729 * R + 0.7151522 * G + 0.0721750 * B;
+  const z = 0.0193339 * R + 0.1191920 * G + 0.9503041 * B;
+  const fx = labF(x / XN), fy = labF(y / YN), fz = labF(z / ZN);
+  return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+}
+
+/** Lab -> 8-bit sRGB, rounded and clamped to 0..255 (out-of-gamut colours are clipped). */
+export function labToRgb(L: number, a: number, b: number): RGB {
+  const fy = (L + 16) / 116, fx = fy + a / 500, fz = fy - b / 200;
+  const x = labFInv(fx) * XN, y = labFInv(fy) * YN, z = labFInv(fz) * ZN;
+  const R = 3.2404542 * x - 1.5371385 * y - 0.4985314 * z;
+  const G = -0.9692660 * x + 1.8760108 * y + 0.0415560 * z;
+  const B = 0.0556434 * x - 0.2040259 * y + 1.0572252 * z;
+  return [clamp8(linearToSrgb(Math.max(0, R))), clamp8(linearToSrgb(Math.max(0, G))), clamp8(linearToSrgb(Math.max(0, B)))];
+}
+
+function clamp8(v: number): number {
+  const r = Math.round(v);
+  return r < 0 ? 0 : r > 255 ? 255 : r;
+}
+
+/** Whole image -> interleaved Lab (L, a, b per pixel); alpha is ignored. */
+export function rgbaToLab(img: RGBAImage): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const [L, a, b] = rgbToLab(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]);
+    out[i * 3] = L; out[i * 3 + 1] = a; out[i * 3 + 2] = b;
+  }
+  return out;
+}
+
+/** Interleaved Lab -> RGBA; alpha from `alphaFrom` when given (same size), else opaque. */
+export function labToRgba(lab: Float32Array, width: number, height: number, alphaFrom?: RGBAImage): RGBAImage {
+  const n = width * height;
+  if (lab.length < n * 3) throw new Error(`labToRgba: Lab buffer too short for ${width}x${height}.`);
+  const out = createRGBA(width, height);
+  for (let i = 0; i < n; i++) {
+    const [r, g, b] = labToRgb(lab[i * 3], lab[i * 3 + 1], lab[i * 3 + 2]);
+    out.data[i * 4] = r; out.data[i * 4 + 1] = g; out.data[i * 4 + 2] = b;
+    out.data[i * 4 + 3] = alphaFrom ? alphaFrom.data[i * 4 + 3] : 255;
+  }
+  return out;
+}
+
+/** Spreads under this (in Lab units) are treated as flat: scaling them would only amplify noise. */
+const MIN_STD = 1e-3;
+/**
+ * Cap on how much a channel's spread may be stretched or squeezed. A nearly flat generated
+ * region matched to a textured photo would otherwise blow up quantisation noise.
+ */
+const MAX_STD_RATIO = 4;
+
+/** Weighted mean and standard deviation of each Lab channel; weights are the mask. */
+function labStats(img: RGBAImage, mask: Float32Array): { mean: number[]; std: number[]; weight: number } {
+  const sum = [0, 0, 0], sq = [0, 0, 0];
+  let W = 0;
+  for (let i = 0; i < mask.length; i++) {
+    const w = mask[i];
+    if (!(w > 0)) continue;
+    const lab = rgbToLab(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]);
+    for (let c = 0; c < 3; c++) { sum[c] += w * lab[c]; sq[c] += w * lab[c] * lab[c]; }
+    W += w;
+  }
+  if (W <= 0) return { mean: [0, 0, 0], std: [0, 0, 0], weight: 0 };
+  const mean = sum.map((s) => s / W);
+  const std = sq.map((s, c) => Math.sqrt(Math.max(0, s / W - mean[c] * mean[c])));
+  return { mean, std, weight: W };
+}
+
+/**
+ * Reinhard colour transfer: give `source` the per-channel Lab mean and standard deviation that
+ * `target` has, both measured under `mask` (0..1 weights, one per pixel; the images must be
+ * the same size). Returns a new image. Pixels where the mask is 0 are copied unchanged: they
+ * are never shown after blending and need no conversion. Alpha is copied from `source`.
+ * If the mask is empty the result is a copy of `source`.
+ */
+export function matchColor(source: RGBAImage, target: RGBAImage, mask: Float32Array): RGBAImage {
+  if (source.width !== target.width || source.height !== target.height) {
+    throw new Error(`matchColor: source is ${source.width}x${source.height} but target is ${target.width}x${target.height}; they must match.`);
+  }
+  const n = source.width * source.height;
+  if (mask.length !== n) throw new Error(`matchColor: mask has ${mask.length} values, expected ${n}.`);
+  const out: RGBAImage = { width: source.width, height: source.height, data: new Uint8ClampedArray(source.data) };
+  const s = labStats(source, mask), t = labStats(target, mask);
+  if (s.weight <= 0) return out;
+  const scale = s.std.map((ss, c) =>
+    ss < MIN_STD ? 1 : Math.min(MAX_STD_RATIO, Math.max(1 / MAX_STD_RATIO, t.std[c] / ss)));
+  for (let i = 0; i < n; i++) {
+    if (!(mask[i] > 0)) continue;
+    const lab = rgbToLab(source.data[i * 4], source.data[i * 4 + 1], source.data[i * 4 + 2]);
+    const [r, g, b] = labToRgb(
+      (lab[0] - s.mean[0]) * scale[0] + t.mean[0],
+      (lab[1] - s.mean[1]) * scale[1] + t.mean[1],
+      (lab[2] - s.mean[2]) * scale[2] + t.mean[2],
+    );
+    out.data[i * 4] = r; out.data[i * 4 + 1] = g; out.data[i * 4 + 2] = b;
+  }
+  return out;
+}

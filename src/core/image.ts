@@ -1,0 +1,117 @@
+/** Pixel containers and conversions. Pure: no host, runtime or I/O imports. */
+
+/** 8-bit RGBA, row-major, premultiplied = false. The common currency between hosts and the engine. */
+export interface RGBAImage {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
+/** One 8-bit channel (masks). 0 = transparent / hidden, 255 = opaque / shown. */
+export interface GrayImage {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
+export function createRGBA(width: number, height: number): RGBAImage {
+  return { width, height, data: new Uint8ClampedArray(width * height * 4) };
+}
+
+export function createGray(width: number, height: number): GrayImage {
+  return { width, height, data: new Uint8ClampedArray(width * height) };
+}
+
+/** Expand RGB, gray or gray+alpha interleaved bytes to RGBA. */
+export function toRGBA(data: ArrayLike<number>, width: number, height: number, channels: number): RGBAImage {
+  if (![1, 2, 3, 4].includes(channels)) throw new Error(`Unsupported channel count ${channels}: expected 1, 2, 3 or 4.`);
+  if (data.length < width * height * channels) throw new Error(`Pixel buffer too short for ${width}x${height}x${channels}.`);
+  const out = createRGBA(width, height);
+  const n = width * height;
+  for (let i = 0; i < n; i++) {
+    const s = i * channels;
+    const d = i * 4;
+    if (channels >= 3) {
+      out.data[d] = data[s]; out.data[d + 1] = data[s + 1]; out.data[d + 2] = data[s + 2];
+      out.data[d + 3] = channels === 4 ? data[s + 3] : 255;
+    } else {
+      out.data[d] = out.data[d + 1] = out.data[d + 2] = data[s];
+      out.data[d + 3] = channels === 2 ? data[s + 1] : 255;
+    }
+  }
+  return out;
+}
+
+/** Planar float CHW (RGB) in [lo, hi], the layout the nets take. */
+export function toPlanar(img: RGBAImage, range: [number, number] = [-1, 1]): Float32Array {
+  const [lo, hi] = range;
+  const n = img.width * img.height;
+  const out = new Float32Array(3 * n);
+  const k = (hi - lo) / 255;
+  for (let i = 0; i < n; i++) {
+    out[i] = img.data[i * 4] * k + lo;
+    out[n + i] = img.data[i * 4 + 1] * k + lo;
+    out[2 * n + i] = img.data[i * 4 + 2] * k + lo;
+  }
+  return out;
+}
+
+/** Inverse of toPlanar; alpha is set opaque. Values are clamped and rounded. */
+export function fromPlanar(data: Float32Array, width: number, height: number, range: [number, number] = [-1, 1]): RGBAImage {
+  const [lo, hi] = range;
+  const n = width * height;
+  if (data.length < 3 * n) throw new Error(`Planar buffer too short for 3x${height}x${width}.`);
+  const out = createRGBA(width, height);
+  const k = 255 / (hi - lo);
+  for (let i = 0; i < n; i++) {
+    out.data[i * 4] = Math.round((data[i] - lo) * k);
+    out.data[i * 4 + 1] = Math.round((data[n + i] - lo) * k);
+    out.data[i * 4 + 2] = Math.round((data[2 * n + i] - lo) * k);
+    out.data[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
+/** Copy a rectangle (clipped to the image). */
+export function cropRGBA(img: RGBAImage, x: number, y: number, width: number, height: number): RGBAImage {
+  const out = createRGBA(width, height);
+  for (let r = 0; r < height; r++) {
+    const sy = y + r;
+    if (sy < 0 || sy >= img.height) continue;
+    for (let c = 0; c < width; c++) {
+      const sx = x + c;
+      if (sx < 0 || sx >= img.width) continue;
+      const s = (sy * img.width + sx) * 4;
+      const d = (r * width + c) * 4;
+      out.data[d] = img.data[s]; out.data[d + 1] = img.data[s + 1];
+      out.data[d + 2] = img.data[s + 2]; out.data[d + 3] = img.data[s + 3];
+    }
+  }
+  return out;
+}
+
+/** Area-averaging downscale by an integer-free factor (box filter); used for detection copies. */
+export function resizeArea(img: RGBAImage, width: number, height: number): RGBAImage {
+  const out = createRGBA(width, height);
+  const sx = img.width / width;
+  const sy = img.height / height;
+  for (let y = 0; y < height; y++) {
+    const y0 = y * sy, y1 = Math.min(img.height, (y + 1) * sy);
+    for (let x = 0; x < width; x++) {
+      const x0 = x * sx, x1 = Math.min(img.width, (x + 1) * sx);
+      let r = 0, g = 0, b = 0, a = 0, wsum = 0;
+      for (let yy = Math.floor(y0); yy < Math.ceil(y1); yy++) {
+        const wy = Math.min(yy + 1, y1) - Math.max(yy, y0);
+        for (let xx = Math.floor(x0); xx < Math.ceil(x1); xx++) {
+          const w = wy * (Math.min(xx + 1, x1) - Math.max(xx, x0));
+          const s = (yy * img.width + xx) * 4;
+          r += img.data[s] * w; g += img.data[s + 1] * w; b += img.data[s + 2] * w; a += img.data[s + 3] * w;
+          wsum += w;
+        }
+      }
+      const d = (y * width + x) * 4;
+      out.data[d] = r / wsum; out.data[d + 1] = g / wsum; out.data[d + 2] = b / wsum; out.data[d + 3] = a / wsum;
+    }
+  }
+  return out;
+}

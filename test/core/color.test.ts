@@ -1,0 +1,111 @@
+import { createRGBA, RGBAImage } from '../../src/core/image';
+import { rgbToLab, labToRgb, rgbaToLab, labToRgba, matchColor } from '../../src/core/color';
+
+describe('Lab conversion', () => {
+  test('known values', () => {
+    const white = rgbToLab(255, 255, 255);
+    expect(white[0]).toBeCloseTo(100, 2); expect(white[1]).toBeCloseTo(0, 2); expect(white[2]).toBeCloseTo(0, 2);
+    expect(rgbToLab(0, 0, 0)).toEqual([0, 0, 0]);
+    const red = rgbToLab(255, 0, 0); // reference: L 53.24, a 80.09, b 67.20
+    expect(red[0]).toBeCloseTo(53.24, 1); expect(red[1]).toBeCloseTo(80.09, 1); expect(red[2]).toBeCloseTo(67.2, 1);
+  });
+
+  test('8-bit sRGB -> Lab -> sRGB round-trips within 1 level', () => {
+    let worst = 0;
+    for (let r = 0; r < 256; r += 3) for (let g = 0; g < 256; g += 3) for (let b = 0; b < 256; b += 3) {
+      const [L, A, B] = rgbToLab(r, g, b);
+      const [r2, g2, b2] = labToRgb(L, A, B);
+      worst = Math.max(worst, Math.abs(r2 - r), Math.abs(g2 - g), Math.abs(b2 - b));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  test('image conversion round-trips and keeps alpha when asked', () => {
+    const img = createRGBA(4, 2);
+    for (let i = 0; i < img.data.length; i++) img.data[i] = (i * 37) % 256;
+    const back = labToRgba(rgbaToLab(img), 4, 2, img);
+    for (let i = 0; i < img.data.length; i++) expect(Math.abs(back.data[i] - img.data[i])).toBeLessThanOrEqual(1);
+    expect(labToRgba(rgbaToLab(img), 4, 2).data[3]).toBe(255);
+  });
+});
+
+/** Deterministic textured image around a base colour. */
+function textured(w: number, h: number, base: [number, number, number], amp: number, seed: number): RGBAImage {
+  const img = createRGBA(w, h);
+  let s = seed;
+  const rnd = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 - 0.5; };
+  for (let i = 0; i < w * h; i++) {
+    const t = rnd() * amp;
+    img.data[i * 4] = base[0] + t + rnd() * amp * 0.3;
+    img.data[i * 4 + 1] = base[1] + t + rnd() * amp * 0.3;
+    img.data[i * 4 + 2] = base[2] + t + rnd() * amp * 0.3;
+    img.data[i * 4 + 3] = 200;
+  }
+  return img;
+}
+
+function stats(img: RGBAImage, mask: Float32Array): { mean: number[]; std: number[] } {
+  const sum = [0, 0, 0], sq = [0, 0, 0];
+  let W = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!(mask[i] > 0)) continue;
+    const lab = rgbToLab(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]);
+    for (let c = 0; c < 3; c++) { sum[c] += mask[i] * lab[c]; sq[c] += mask[i] * lab[c] ** 2; }
+    W += mask[i];
+  }
+  const mean = sum.map((v) => v / W);
+  return { mean, std: sq.map((v, c) => Math.sqrt(v / W - mean[c] ** 2)) };
+}
+
+describe('matchColor', () => {
+  const W = 48, H = 40;
+  const source = textured(W, H, [120, 150, 170], 40, 1); // cool, contrasty
+  const target = textured(W, H, [200, 150, 110], 20, 2); // warm, flatter
+  // mask: left 3/4 weighted (with a soft band), right quarter 0
+  const mask = new Float32Array(W * H);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = x < 30 ? 1 : x < 36 ? (36 - x) / 6 : 0;
+
+  test('moves the masked Lab mean and std to the target', () => {
+    const out = matchColor(source, target, mask);
+    const o = stats(out, mask), t = stats(target, mask), s = stats(source, mask);
+    for (let c = 0; c < 3; c++) {
+      expect(Math.abs(o.mean[c] - t.mean[c])).toBeLessThan(0.6);
+      expect(Math.abs(o.std[c] - t.std[c])).toBeLessThan(0.1 * t.std[c] + 0.3);
+    }
+    // and it really moved: the source was far off
+    expect(Math.abs(s.mean[2] - t.mean[2])).toBeGreaterThan(20);
+    expect(out).not.toBe(source);
+  });
+
+  test('leaves zero-mask pixels untouched and ignores the target there', () => {
+    const out = matchColor(source, target, mask);
+    for (let y = 0; y < H; y++) for (let x = 36; x < W; x++) {
+      for (let c = 0; c < 4; c++) expect(out.data[(y * W + x) * 4 + c]).toBe(source.data[(y * W + x) * 4 + c]);
+    }
+    const altered: RGBAImage = { width: W, height: H, data: new Uint8ClampedArray(target.data) };
+    for (let y = 0; y < H; y++) for (let x = 36; x < W; x++) altered.data[(y * W + x) * 4] = 0;
+    expect(Array.from(matchColor(source, altered, mask).data)).toEqual(Array.from(out.data));
+  });
+
+  test('alpha comes from the source; the source is not modified', () => {
+    const before = Array.from(source.data);
+    const out = matchColor(source, target, mask);
+    for (let i = 3; i < out.data.length; i += 4) expect(out.data[i]).toBe(200);
+    expect(Array.from(source.data)).toEqual(before);
+  });
+
+  test('a flat source only shifts (no division by zero) and an empty mask changes nothing', () => {
+    const flat = createRGBA(W, H);
+    for (let i = 0; i < W * H; i++) { flat.data.set([90, 90, 90, 255], i * 4); }
+    const out = matchColor(flat, target, mask);
+    for (const v of out.data) expect(Number.isFinite(v)).toBe(true);
+    const o = stats(out, mask), t = stats(target, mask);
+    expect(Math.abs(o.mean[0] - t.mean[0])).toBeLessThan(0.6);
+    expect(Array.from(matchColor(source, target, new Float32Array(W * H)).data)).toEqual(Array.from(source.data));
+  });
+
+  test('refuses mismatched sizes', () => {
+    expect(() => matchColor(source, createRGBA(W, H + 1), mask)).toThrow(/must match/);
+    expect(() => matchColor(source, target, new Float32Array(3))).toThrow(/mask has 3/);
+  });
+});

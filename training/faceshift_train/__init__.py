@@ -1,0 +1,1 @@
+"""FaceShift training recipe: CycleGAN face transforms and an SRResNet x4 upscaler."""

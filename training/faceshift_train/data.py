@@ -1,0 +1,73 @@
+"""Training data: the packs written by scripts/prepare-dataset.ts (crops made by the engine's
+own detector and alignment function, core/align.ts), read as memory maps."""
+import json
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+# Domain filters on UTKFace labels (gender 0 = male, 1 = female; race 0 White, 1 Black, 2 Asian).
+DOMAINS = {
+    'male': lambda it: it['gender'] == 0,
+    'female': lambda it: it['gender'] == 1,
+    'white': lambda it: it['race'] == 0,
+    'black': lambda it: it['race'] == 1,
+    'asian': lambda it: it['race'] == 2,
+}
+
+
+def adult_colour(it):
+    return it['age'] >= 18 and not it['grayscale']
+
+
+class FacePack:
+    """A pack: <name>.u8 (N x S x S x 3 uint8) and <name>.json (size, items with labels and split)."""
+
+    def __init__(self, cache_dir, name):
+        meta_path = os.path.join(cache_dir, name + '.json')
+        if not os.path.exists(meta_path):
+            raise FileNotFoundError(
+                f'{meta_path} is missing. Prepare the data first: npm run prepare-data -- <dataset dir> '
+                '(runs the engine\'s detector and alignment over the dataset).')
+        with open(meta_path) as f:
+            self.meta = json.load(f)
+        self.size = self.meta['size']
+        self.items = self.meta['items']
+        self.pixels = np.memmap(os.path.join(cache_dir, name + '.u8'), dtype=np.uint8, mode='r',
+                                shape=(len(self.items), self.size, self.size, 3))
+
+    def select(self, split, *preds):
+        return [i for i, it in enumerate(self.items) if it['split'] == split and all(p(it) for p in preds)]
+
+    def batch(self, idx, size=None, flip=None):
+        """Float NCHW in [-1, 1]; optionally area-downscaled to `size` and randomly mirrored."""
+        x = torch.from_numpy(np.stack([self.pixels[i] for i in idx])).permute(0, 3, 1, 2).float()
+        x = x / 127.5 - 1.0
+        if size and size != self.size:
+            x = F.interpolate(x, size=(size, size), mode='area')
+        if flip is not None:
+            for k in range(x.shape[0]):
+                if flip[k]:
+                    x[k] = x[k].flip(-1)
+        return x
+
+
+class DomainSampler:
+    """Endless shuffled index stream over one domain, seeded."""
+
+    def __init__(self, indices, seed):
+        if not indices:
+            raise ValueError('A domain has no training images: check the dataset path and filters.')
+        self.indices = list(indices)
+        self.rng = np.random.default_rng(seed)
+        self.order, self.pos = self.rng.permutation(self.indices), 0
+
+    def take(self, n):
+        out = []
+        for _ in range(n):
+            if self.pos >= len(self.order):
+                self.order, self.pos = self.rng.permutation(self.indices), 0
+            out.append(int(self.order[self.pos]))
+            self.pos += 1
+        return out

@@ -1,0 +1,271 @@
+#!/usr/bin/python3
+"""Train a CycleGAN face transform between two domains of the prepared dataset.
+
+  /usr/bin/python3 training/train_cyclegan.py --dataset ../shared/datasets/utkface \
+      --domains male female --size 64 --minutes 50 --out training/runs/mf64
+
+The recipe of the article: ResNet generators, 70x70 PatchGAN discriminators, least-squares GAN
+loss, cycle loss x10, identity loss x0.5x10 (VGG-16 features when local VGG-16 weights are given
+with --vgg, L1 on pixels otherwise), a pool of 50 past fakes, Adam 2e-4 (0.5, 0.999), linear
+learning-rate decay. Resumable: rerun the same command and it continues from <out>/ckpt.pt.
+"""
+import argparse
+import json
+import os
+import random
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from faceshift_train.common import LossLog, Timer, lean_state, load_lean, setup  # noqa: E402
+from faceshift_train.data import DOMAINS, DomainSampler, FacePack, adult_colour  # noqa: E402
+from faceshift_train.nets import PatchDiscriminator, ResnetGenerator, count_params  # noqa: E402
+
+
+class ImagePool:
+    """Keeps up to `size` past fakes; returns a past one half of the time (Shrivastava et al.)."""
+
+    def __init__(self, size=50):
+        self.size, self.items = size, []
+
+    def query(self, x):
+        out = []
+        for img in x:
+            img = img.unsqueeze(0).detach()
+            if len(self.items) < self.size:
+                self.items.append(img)
+                out.append(img)
+            elif random.random() < 0.5:
+                i = random.randrange(self.size)
+                out.append(self.items[i].clone())
+                self.items[i] = img
+            else:
+                out.append(img)
+        return torch.cat(out)
+
+
+class VGGFeatures(nn.Module):
+    """VGG-16 up to relu3_3, from a local weights file (never downloaded)."""
+
+    def __init__(self, path):
+        super().__init__()
+        import torchvision
+        vgg = torchvision.models.vgg16()
+        vgg.load_state_dict(torch.load(path, map_location='cpu'))
+        self.f = vgg.features[:16].eval()
+        for p in self.f.parameters():
+            p.requires_grad_(False)
+        self.register_buffer('mean', torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer('std', torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+    def forward(self, x):
+        return self.f(((x + 1) / 2 - self.mean) / self.std)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--dataset', required=True, help='dataset folder (labels.csv, images/)')
+    p.add_argument('--cache', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'cache'),
+                   help='where scripts/prepare-dataset.ts wrote the aligned packs')
+    p.add_argument('--pack', default='faces128')
+    p.add_argument('--domains', nargs=2, default=['male', 'female'], choices=sorted(DOMAINS))
+    p.add_argument('--out', required=True)
+    p.add_argument('--size', type=int, default=128, help='training resolution (crops are area-downscaled)')
+    p.add_argument('--ngf', type=int, default=32)
+    p.add_argument('--blocks', type=int, default=9)
+    p.add_argument('--upsample', choices=['deconv', 'resize'], default='deconv')
+    p.add_argument('--ndf', type=int, default=64)
+    p.add_argument('--batch', type=int, default=1)
+    p.add_argument('--iters', type=int, help='total iterations (or give --minutes)')
+    p.add_argument('--minutes', type=float, help='time budget: total iterations are set from the measured speed')
+    p.add_argument('--decay-start', type=float, default=0.5, help='fraction of iterations after which lr decays linearly to 0')
+    p.add_argument('--lr', type=float, default=2e-4)
+    p.add_argument('--lambda-cyc', type=float, default=10.0)
+    p.add_argument('--lambda-id', type=float, default=0.5, help='identity weight, as a fraction of lambda-cyc')
+    p.add_argument('--vgg', help='local VGG-16 weights (torchvision state dict) for the identity loss')
+    p.add_argument('--init', help='start the generators and discriminators from this run\'s lean weights (e.g. a lower-resolution phase)')
+    p.add_argument('--limit', type=int, help='use only the first N images of each domain (smoke tests)')
+    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--ckpt-minutes', type=float, default=5)
+    p.add_argument('--log-every', type=int, default=20)
+    a = p.parse_args(argv)
+    if not a.iters and not a.minutes:
+        p.error('give --iters or --minutes')
+    if not os.path.isdir(a.dataset):
+        p.error(f'dataset folder {a.dataset} not found')
+    return a
+
+
+def lr_factor(it, total, decay_start):
+    start = int(total * decay_start)
+    if it < start:
+        return 1.0
+    return max(0.0, 1.0 - (it - start) / max(1, total - start))
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    device = setup(a.seed, a.threads)
+    os.makedirs(a.out, exist_ok=True)
+    pack = FacePack(a.cache, a.pack)
+    dom_a, dom_b = a.domains
+    ia = pack.select('train', adult_colour, DOMAINS[dom_a])
+    ib = pack.select('train', adult_colour, DOMAINS[dom_b])
+    if dom_a in ('male', 'female') or dom_b in ('male', 'female'):
+        pass
+    if a.limit:
+        ia, ib = ia[:a.limit], ib[:a.limit]
+    va = pack.select('val', adult_colour, DOMAINS[dom_a])[:4]
+    vb = pack.select('val', adult_colour, DOMAINS[dom_b])[:4]
+    if len(va) < 1 or len(vb) < 1:
+        va, vb = ia[:4], ib[:4]
+    sa, sb = DomainSampler(ia, a.seed), DomainSampler(ib, a.seed + 1)
+
+    G_AB = ResnetGenerator(a.ngf, a.blocks, a.upsample).to(device)
+    G_BA = ResnetGenerator(a.ngf, a.blocks, a.upsample).to(device)
+    D_A = PatchDiscriminator(a.ndf).to(device)
+    D_B = PatchDiscriminator(a.ndf).to(device)
+    nets = dict(G_AB=G_AB, G_BA=G_BA, D_A=D_A, D_B=D_B)
+    opt_G = torch.optim.Adam(list(G_AB.parameters()) + list(G_BA.parameters()), lr=a.lr, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(list(D_A.parameters()) + list(D_B.parameters()), lr=a.lr, betas=(0.5, 0.999))
+    vgg = VGGFeatures(a.vgg).to(device) if a.vgg else None
+    id_kind = 'vgg16-relu3_3-l1' if vgg else 'pixel-l1'
+
+    ckpt_path = os.path.join(a.out, 'ckpt.pt')
+    state = dict(it=0, seconds=0.0, total=a.iters, images_seen=0, prior_images_seen=0, history=[])
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location=device)
+        for k, n in nets.items():
+            n.load_state_dict(ck['nets'][k])
+        opt_G.load_state_dict(ck['opt_G'])
+        opt_D.load_state_dict(ck['opt_D'])
+        state = ck['state']
+        random.setstate(ck['py_random'])
+        torch.set_rng_state(ck['torch_rng'])
+        sa.order, sa.pos = ck['samplers'][0]
+        sb.order, sb.pos = ck['samplers'][1]
+        print(f'resumed at iteration {state["it"]} of {state["total"]}', flush=True)
+    elif a.init:
+        lean = torch.load(os.path.join(a.init, 'lean.pt'), map_location=device)
+        for k, n in nets.items():
+            load_lean(n, lean['nets'][k])
+        state['prior_images_seen'] = lean['meta']['images_seen']
+        pm = lean['meta']
+        state['history'] = pm.get('history') or [{k: pm[k] for k in ('size', 'batch', 'iterations', 'seconds') if k in pm}]
+        print(f'initialised from {a.init} ({lean["meta"]["images_seen"]} images seen there)', flush=True)
+
+    print(f'{dom_a}: {len(ia)} train faces, {dom_b}: {len(ib)} train faces; size {a.size}; device {device}; '
+          f'G params {count_params(G_AB)}, D params {count_params(D_A)}; identity loss {id_kind}', flush=True)
+
+    pool_A, pool_B = ImagePool(), ImagePool()
+    mse, l1 = nn.MSELoss(), nn.L1Loss()
+    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B'])
+    timer = Timer(state['seconds'])
+    last_ckpt = timer.elapsed()
+    acc, nacc = {}, 0
+    rng = random.Random(a.seed + state['it'])
+
+    def save(final=False):
+        state['seconds'] = timer.elapsed()
+        meta = dict(domains=[dom_a, dom_b], size=a.size, ngf=a.ngf, blocks=a.blocks, upsample=a.upsample, ndf=a.ndf,
+                    batch=a.batch, iterations=state['it'], images_seen=state['prior_images_seen'] + state['images_seen'],
+                    identity_loss=id_kind, seed=a.seed, history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
+                    train_counts={dom_a: len(ia), dom_b: len(ib)}, finished=final)
+        torch.save(dict(nets={k: n.state_dict() for k, n in nets.items()}, opt_G=opt_G.state_dict(), opt_D=opt_D.state_dict(),
+                        state=state, py_random=random.getstate(), torch_rng=torch.get_rng_state(),
+                        samplers=[(sa.order, sa.pos), (sb.order, sb.pos)]), ckpt_path + '.tmp')
+        os.replace(ckpt_path + '.tmp', ckpt_path)
+        torch.save(dict(nets={k: lean_state(n) for k, n in nets.items()}, meta=meta), os.path.join(a.out, 'lean.pt'))
+        with open(os.path.join(a.out, 'meta.json'), 'w') as f:
+            json.dump(meta, f, indent=2)
+        log.plot(os.path.join(a.out, 'losses.png'), f'CycleGAN {dom_a}<->{dom_b} at {a.size}px')
+        sample_grid()
+
+    @torch.no_grad()
+    def sample_grid():
+        import torchvision.utils as vu
+        for n in nets.values():
+            n.eval()
+        rows = []
+        for idx, G, F_ in ((va, G_AB, G_BA), (vb, G_BA, G_AB)):
+            x = pack.batch(idx, a.size).to(device)
+            fake = G(x)
+            rows += [x, fake, F_(fake), F_(x)]  # real, fake, reconstructed, identity
+        grid = torch.stack([r for r in rows], 1).reshape(-1, 3, a.size, a.size)
+        # layout: one row per face: real | fake | reconstructed | identity
+        vu.save_image((grid + 1) / 2, os.path.join(a.out, 'samples.png'), nrow=4, padding=2)
+        for n in nets.values():
+            n.train()
+
+    t_start = timer.elapsed()
+    while state['total'] is None or state['it'] < state['total']:
+        it = state['it']
+        if state['total'] is not None:
+            f = lr_factor(it, state['total'], a.decay_start)
+            for o in (opt_G, opt_D):
+                for g in o.param_groups:
+                    g['lr'] = a.lr * f
+        flips = [rng.random() < 0.5 for _ in range(a.batch)]
+        real_A = pack.batch(sa.take(a.batch), a.size, flips).to(device)
+        real_B = pack.batch(sb.take(a.batch), a.size, flips).to(device)
+
+        # generators
+        for d in (D_A, D_B):
+            d.requires_grad_(False)
+        opt_G.zero_grad(set_to_none=True)
+        fake_B, fake_A = G_AB(real_A), G_BA(real_B)
+        rec_A, rec_B = G_BA(fake_B), G_AB(fake_A)
+        pB, pA = D_B(fake_B), D_A(fake_A)
+        g_ab, g_ba = mse(pB, torch.ones_like(pB)), mse(pA, torch.ones_like(pA))
+        cyc_a, cyc_b = l1(rec_A, real_A), l1(rec_B, real_B)
+        loss = g_ab + g_ba + a.lambda_cyc * (cyc_a + cyc_b)
+        idt_a = idt_b = torch.zeros((), device=device)
+        if a.lambda_id > 0:
+            idt_B, idt_A = G_AB(real_B), G_BA(real_A)  # G_AB(b) should leave b unchanged, and so on
+            if vgg is not None:
+                idt_a, idt_b = l1(vgg(idt_A), vgg(real_A)), l1(vgg(idt_B), vgg(real_B))
+            else:
+                idt_a, idt_b = l1(idt_A, real_A), l1(idt_B, real_B)
+            loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
+        loss.backward()
+        opt_G.step()
+
+        # discriminators
+        for d in (D_A, D_B):
+            d.requires_grad_(True)
+        opt_D.zero_grad(set_to_none=True)
+        fb, fa = pool_B.query(fake_B), pool_A.query(fake_A)
+        def d_loss(D, real, fake):
+            pr, pf = D(real), D(fake.detach())
+            return 0.5 * (mse(pr, torch.ones_like(pr)) + mse(pf, torch.zeros_like(pf)))
+        d_a, d_b = d_loss(D_A, real_A, fa), d_loss(D_B, real_B, fb)
+        (d_a + d_b).backward()
+        opt_D.step()
+
+        state['it'] += 1
+        state['images_seen'] += a.batch
+        vals = dict(D_A=d_a, D_B=d_b, G_A2B=g_ab, G_B2A=g_ba, cyc_A=cyc_a, cyc_B=cyc_b, idt_A=idt_a, idt_B=idt_b)
+        for k, v in vals.items():
+            acc[k] = acc.get(k, 0.0) + float(v)
+        nacc += 1
+        if state['total'] is None and state['it'] == 20:
+            per = (timer.elapsed() - t_start) / 20
+            state['total'] = max(21, int(a.minutes * 60 / per))
+            print(f'{per:.3f} s/iteration: planning {state["total"]} iterations for {a.minutes} minutes', flush=True)
+        if state['it'] % a.log_every == 0:
+            log.write(state['it'], timer.elapsed(), {k: v / nacc for k, v in acc.items()})
+            print(f'it {state["it"]}/{state["total"]} ' + ' '.join(f'{k} {v / nacc:.3f}' for k, v in acc.items()), flush=True)
+            acc, nacc = {}, 0
+        if timer.elapsed() - last_ckpt > a.ckpt_minutes * 60:
+            save()
+            last_ckpt = timer.elapsed()
+    save(final=True)
+    print(f'done: {state["it"]} iterations, {timer.elapsed() / 60:.1f} min', flush=True)
+
+
+if __name__ == '__main__':
+    main()
