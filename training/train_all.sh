@@ -20,7 +20,7 @@ if [ ! -f training/cache/faces128.json ]; then
   node_modules/.bin/tsx scripts/prepare-dataset.ts pack "$DATASET"
 fi
 $PY training/train_sr.py --dataset "$DATASET" --out $RUNS/sr --nf 32 --blocks 8 --patch 64 --batch 16 \
-  --minutes "$SR" --threads 1 > $RUNS/sr.log 2>&1 &
+  --minutes "$SR" --lr 5e-4 --threads 1 > $RUNS/sr.log 2>&1 &
 SRPID=$!
 $PY training/train_cyclegan.py --dataset "$DATASET" --out $RUNS/mf64 --domains male female --size 64 \
   --ngf 32 --blocks 6 --upsample resize --ndf 32 --batch 4 --minutes "$P1" --decay-start 1.0 --threads 1 > $RUNS/mf64.log 2>&1

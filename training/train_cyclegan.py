@@ -80,7 +80,7 @@ def parse_args(argv=None):
     p.add_argument('--ndf', type=int, default=64)
     p.add_argument('--batch', type=int, default=1)
     p.add_argument('--iters', type=int, help='total iterations (or give --minutes)')
-    p.add_argument('--minutes', type=float, help='time budget: total iterations are set from the measured speed')
+    p.add_argument('--minutes', type=float, help='time budget; the learning-rate schedule follows elapsed time')
     p.add_argument('--decay-start', type=float, default=0.5, help='fraction of iterations after which lr decays linearly to 0')
     p.add_argument('--lr', type=float, default=2e-4)
     p.add_argument('--lambda-cyc', type=float, default=10.0)
@@ -100,11 +100,11 @@ def parse_args(argv=None):
     return a
 
 
-def lr_factor(it, total, decay_start):
-    start = int(total * decay_start)
-    if it < start:
+def lr_factor(progress, decay_start):
+    """Constant, then linear decay to 0 over the last (1 - decay_start) of training."""
+    if progress < decay_start:
         return 1.0
-    return max(0.0, 1.0 - (it - start) / max(1, total - start))
+    return max(0.0, 1.0 - (progress - decay_start) / max(1e-9, 1.0 - decay_start))
 
 
 def main(argv=None):
@@ -148,7 +148,8 @@ def main(argv=None):
         torch.set_rng_state(ck['torch_rng'])
         sa.order, sa.pos = ck['samplers'][0]
         sb.order, sb.pos = ck['samplers'][1]
-        print(f'resumed at iteration {state["it"]} of {state["total"]}', flush=True)
+        state['total'] = a.iters  # the command line's plan wins on resume
+        print(f'resumed at iteration {state["it"]}', flush=True)
     elif a.init:
         lean = torch.load(os.path.join(a.init, 'lean.pt'), map_location=device)
         for k, n in nets.items():
@@ -190,25 +191,28 @@ def main(argv=None):
         import torchvision.utils as vu
         for n in nets.values():
             n.eval()
-        rows = []
+        parts = []
         for idx, G, F_ in ((va, G_AB, G_BA), (vb, G_BA, G_AB)):
             x = pack.batch(idx, a.size).to(device)
             fake = G(x)
-            rows += [x, fake, F_(fake), F_(x)]  # real, fake, reconstructed, identity
-        grid = torch.stack([r for r in rows], 1).reshape(-1, 3, a.size, a.size)
-        # layout: one row per face: real | fake | reconstructed | identity
+            # one row per face: real | fake | reconstructed | identity (F_(real) should leave it unchanged)
+            parts.append(torch.stack([x, fake, F_(fake), F_(x)], 1))
+        grid = torch.cat(parts).reshape(-1, 3, a.size, a.size)
         vu.save_image((grid + 1) / 2, os.path.join(a.out, 'samples.png'), nrow=4, padding=2)
         for n in nets.values():
             n.train()
 
-    t_start = timer.elapsed()
-    while state['total'] is None or state['it'] < state['total']:
-        it = state['it']
-        if state['total'] is not None:
-            f = lr_factor(it, state['total'], a.decay_start)
-            for o in (opt_G, opt_D):
-                for g in o.param_groups:
-                    g['lr'] = a.lr * f
+    budget = a.minutes * 60 if a.minutes else None
+
+    def progress():
+        # With a time budget, progress is measured in time, so the schedule adapts to the machine's load.
+        return timer.elapsed() / budget if budget else state['it'] / state['total']
+
+    while progress() < 1:
+        f = lr_factor(progress(), a.decay_start)
+        for o in (opt_G, opt_D):
+            for g in o.param_groups:
+                g['lr'] = a.lr * f
         flips = [rng.random() < 0.5 for _ in range(a.batch)]
         real_A = pack.batch(sa.take(a.batch), a.size, flips).to(device)
         real_B = pack.batch(sb.take(a.batch), a.size, flips).to(device)
@@ -252,13 +256,9 @@ def main(argv=None):
         for k, v in vals.items():
             acc[k] = acc.get(k, 0.0) + float(v)
         nacc += 1
-        if state['total'] is None and state['it'] == 20:
-            per = (timer.elapsed() - t_start) / 20
-            state['total'] = max(21, int(a.minutes * 60 / per))
-            print(f'{per:.3f} s/iteration: planning {state["total"]} iterations for {a.minutes} minutes', flush=True)
         if state['it'] % a.log_every == 0:
             log.write(state['it'], timer.elapsed(), {k: v / nacc for k, v in acc.items()})
-            print(f'it {state["it"]}/{state["total"]} ' + ' '.join(f'{k} {v / nacc:.3f}' for k, v in acc.items()), flush=True)
+            print(f'it {state["it"]} ({100 * progress():.0f}%) ' + ' '.join(f'{k} {v / nacc:.3f}' for k, v in acc.items()), flush=True)
             acc, nacc = {}, 0
         if timer.elapsed() - last_ckpt > a.ckpt_minutes * 60:
             save()

@@ -73,14 +73,14 @@ def main(argv=None):
         opt.load_state_dict(ck['opt'])
         state = ck['state']
         rng = ck['rng']
-        print(f'resumed at iteration {state["it"]} of {state["total"]}', flush=True)
+        state['total'] = a.iters  # the command line's plan wins on resume
+        print(f'resumed at iteration {state["it"]}', flush=True)
     print(f'{len(train)} HR faces of {pack.size}px; patch {a.patch}; params {count_params(net)}; device {device}', flush=True)
     log = LossLog(a.out, ['l1', 'l1_bicubic'])
     timer = Timer(state['seconds'])
     last = timer.elapsed()
     acc = dict(l1=0.0, l1_bicubic=0.0)
     n = 0
-    t0 = timer.elapsed()
 
     def save(final=False):
         state['seconds'] = timer.elapsed()
@@ -108,16 +108,20 @@ def main(argv=None):
         net.train()
 
     net.train()
-    while state['total'] is None or state['it'] < state['total']:
+    budget = a.minutes * 60 if a.minutes else None
+
+    def progress():
+        return timer.elapsed() / budget if budget else state['it'] / state['total']
+
+    while progress() < 1:
         idx = [int(i) for i in rng.choice(train, a.batch)]
         hr_full = pack.batch(idx, flip=rng.random(a.batch) < 0.5)
         ys = rng.integers(0, pack.size - a.patch + 1, a.batch)
         xs = rng.integers(0, pack.size - a.patch + 1, a.batch)
         hr = torch.stack([hr_full[k, :, ys[k]:ys[k] + a.patch, xs[k]:xs[k] + a.patch] for k in range(a.batch)]).to(device)
         lr = degrade(hr)
-        if state['total'] is not None and state['it'] > state['total'] * 0.8:
-            for g in opt.param_groups:
-                g['lr'] = a.lr * 0.1
+        for g in opt.param_groups:
+            g['lr'] = a.lr * (0.1 if progress() > 0.8 else 1.0)  # one step down for the last fifth
         opt.zero_grad(set_to_none=True)
         sr = net(lr)
         loss = F.l1_loss(sr, hr)
@@ -129,13 +133,9 @@ def main(argv=None):
         n += 1
         state['it'] += 1
         state['images_seen'] += a.batch
-        if state['total'] is None and state['it'] == 10:
-            per = (timer.elapsed() - t0) / 10
-            state['total'] = max(11, int(a.minutes * 60 / per))
-            print(f'{per:.3f} s/iteration: planning {state["total"]} iterations', flush=True)
         if state['it'] % a.log_every == 0:
             log.write(state['it'], timer.elapsed(), {k: v / n for k, v in acc.items()})
-            print(f'it {state["it"]}/{state["total"]} l1 {acc["l1"] / n:.4f} bicubic {acc["l1_bicubic"] / n:.4f}', flush=True)
+            print(f'it {state["it"]} ({100 * progress():.0f}%) l1 {acc["l1"] / n:.4f} bicubic {acc["l1_bicubic"] / n:.4f}', flush=True)
             acc = dict(l1=0.0, l1_bicubic=0.0)
             n = 0
         if timer.elapsed() - last > a.ckpt_minutes * 60:

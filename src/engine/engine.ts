@@ -1,0 +1,264 @@
+/**
+ * The engine: detect -> align -> transform -> upscale -> paste. Host-agnostic: it reads pixels
+ * through a PhotoSource, runs nets through a NetRuntime, and returns per-face patches (pixels,
+ * soft mask, place in the photo). It never modifies or returns a whole photo.
+ */
+import { RGBAImage, toPlanar, fromPlanar } from '../core/image';
+import { Affine, Box, composeAffine, invertAffine, transformedBounds, warpAffine } from '../core/geometry';
+import { AlignTemplate, alignFace, alignmentTransform } from '../core/align';
+import { FacePatch, pasteBack } from '../core/blend';
+import {
+  DetectedFace, FaceSelection, mergeDetections, planDetectionViews, selectFaces, faceSize, orderFaces,
+} from '../core/faces';
+import {
+  Manifest, ModelFiles, TransformModel, UpscaleModel, findTransform, findUpscaler, listDirections, loadTemplate, readVerified, validateManifest,
+} from '../models/manifest';
+import type { Net, NetRuntime } from '../runtime/net';
+import type { RawDetection } from '../runtime/detector';
+import { FaceShiftError, throwIfAborted } from './errors';
+
+/** Where the engine reads pixels from. Hosts implement it (file, Photoshop layer, Photopea export). */
+export interface PhotoSource {
+  readonly width: number;
+  readonly height: number;
+  /** A downscaled copy whose longer side is at most maxSide (never upscaled). */
+  readPreview(maxSide: number): Promise<RGBAImage>;
+  /** Full-resolution pixels of a rectangle that lies inside the photo. */
+  readRegion(box: Box): Promise<RGBAImage>;
+}
+
+export interface FaceDetectorLike { detect(image: RGBAImage): Promise<RawDetection[]> }
+
+export type Stage = 'detect' | 'align' | 'transform' | 'upscale' | 'paste';
+
+export interface Progress { stage: Stage; face: number; faces: number; fraction: number }
+
+export interface TransformOptions {
+  direction: string;
+  /** 0..1: how much of the transformed face shows (scales the mask). */
+  strength?: number;
+  faces?: FaceSelection;
+  upscale?: boolean;
+  /** Faces smaller than this (box side, photo pixels) are skipped and reported. */
+  minFaceSize?: number;
+  /** Match the new face's colour to the photo inside the mask (default: the model's setting, else on). */
+  colorMatch?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface FaceResult {
+  face: DetectedFace;
+  patch: FacePatch;
+  /** crop -> photo transform of the aligned crop (crop of the model's input size) */
+  fromCrop: Affine;
+}
+
+export interface SkippedFace { face: DetectedFace; reason: string }
+
+export interface RunReport {
+  direction: string;
+  model: string;
+  upscaler: string | null;
+  runtime: string;
+  faces: FaceResult[];
+  skipped: SkippedFace[];
+  detected: DetectedFace[];
+  /** milliseconds per stage, summed over faces */
+  timings: Record<Stage, number>;
+}
+
+export const DEFAULT_MIN_FACE_SIZE = 40;
+export const PREVIEW_MAX_SIDE = 2048;
+const VIEW_SIZE = 256;
+
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export class FaceEngine {
+  private nets = new Map<string, Promise<Net>>();
+
+  private constructor(
+    readonly manifest: Manifest,
+    readonly template: AlignTemplate,
+    private readonly files: ModelFiles,
+    private readonly runtime: NetRuntime,
+    private readonly detector: FaceDetectorLike,
+  ) {}
+
+  static async create(deps: { manifest: unknown; files: ModelFiles; runtime: NetRuntime; detector: FaceDetectorLike }): Promise<FaceEngine> {
+    const manifest = validateManifest(deps.manifest);
+    const template = await loadTemplate(deps.files, manifest);
+    return new FaceEngine(manifest, template, deps.files, deps.runtime, deps.detector);
+  }
+
+  get runtimeName(): string { return this.runtime.name; }
+
+  directions() { return listDirections(this.manifest); }
+
+  private net(entry: TransformModel | UpscaleModel): Promise<Net> {
+    let p = this.nets.get(entry.id);
+    if (!p) {
+      p = readVerified(this.files, entry).then((bytes) => this.runtime.load(bytes, entry.id));
+      p.catch(() => this.nets.delete(entry.id));
+      this.nets.set(entry.id, p);
+    }
+    return p;
+  }
+
+  /** Load (and verify) the nets a direction needs, so the first run is not slow. */
+  async warmup(direction: string, upscale = true): Promise<void> {
+    await this.net(findTransform(this.manifest, direction));
+    const up = findUpscaler(this.manifest);
+    if (upscale && up) await this.net(up);
+  }
+
+  /** Every face in the photo, in photo pixels, in reading order. */
+  async detect(source: PhotoSource, signal?: AbortSignal): Promise<DetectedFace[]> {
+    const preview = await source.readPreview(PREVIEW_MAX_SIDE);
+    const k = source.width / preview.width; // photo pixels per preview pixel
+    const found: DetectedFace[] = [];
+    for (const v of planDetectionViews(preview.width, preview.height)) {
+      throwIfAborted(signal);
+      found.push(...await this.detectInView(preview, v.x, v.y, v.size));
+    }
+    const merged = mergeDetections(found);
+    // Second pass: look again at each face from close up, for keypoints precise enough to align on.
+    const refined: DetectedFace[] = [];
+    for (const f of merged) {
+      throwIfAborted(signal);
+      const side = Math.max(f.box.width, f.box.height) * 2.5;
+      const cx = f.box.x + f.box.width / 2, cy = f.box.y + f.box.height / 2;
+      const near = await this.detectInView(preview, cx - side / 2, cy - side / 2, side);
+      const best = near.sort((a, b) => dist(a, cx, cy) - dist(b, cx, cy))[0];
+      refined.push(best && dist(best, cx, cy) < side / 4 ? { ...best, score: Math.max(best.score, f.score) } : f);
+    }
+    return orderFaces(mergeDetections(refined).map((f) => scaleFace(f, k)));
+  }
+
+  private async detectInView(img: RGBAImage, x: number, y: number, size: number): Promise<DetectedFace[]> {
+    const s = size / VIEW_SIZE;
+    const viewToImg: Affine = [s, 0, x, 0, s, y];
+    const view = warpAffine(img, viewToImg, VIEW_SIZE, VIEW_SIZE);
+    const raw = await this.detector.detect(view);
+    return raw.map((d) => ({
+      score: d.score,
+      box: { x: x + d.box.x * s, y: y + d.box.y * s, width: d.box.width * s, height: d.box.height * s },
+      keypoints: d.keypoints.map((p) => ({ x: x + p.x * s, y: y + p.y * s })),
+    }));
+  }
+
+  /** The photo rectangle a face's crop reads from and its patch covers. */
+  regionFor(face: DetectedFace, photo: { width: number; height: number }): Box {
+    const size = this.cropSize();
+    const fromCrop = invertAffine(alignmentTransform(face.keypoints, this.template, size));
+    const b = transformedBounds(fromCrop, size, size, photo.width, photo.height);
+    if (!b) throw new FaceShiftError('BAD_INPUT', 'The face lies outside the photo.');
+    // one pixel of slack for bilinear sampling at the edges
+    const x0 = Math.max(0, b.x - 2), y0 = Math.max(0, b.y - 2);
+    return { x: x0, y: y0, width: Math.min(photo.width, b.x + b.width + 2) - x0, height: Math.min(photo.height, b.y + b.height + 2) - y0 };
+  }
+
+  private cropSize(): number {
+    return this.manifest.models.find((m) => m.task === 'transform')?.input.size ?? 128;
+  }
+
+  /** Detect (unless faces are given), then transform the chosen faces. */
+  async run(source: PhotoSource, opts: TransformOptions, detected?: DetectedFace[]): Promise<RunReport> {
+    const strength = opts.strength ?? 1;
+    if (!(strength >= 0 && strength <= 1)) throw new FaceShiftError('BAD_OPTION', `Strength must be between 0 and 1, got ${opts.strength}.`);
+    const model = findTransform(this.manifest, opts.direction);
+    const upscaler = opts.upscale === false ? undefined : findUpscaler(this.manifest);
+    const timings: Record<Stage, number> = { detect: 0, align: 0, transform: 0, upscale: 0, paste: 0 };
+    const progress = (stage: Stage, face: number, faces: number, fraction: number) => opts.onProgress?.({ stage, face, faces, fraction });
+
+    let t = now();
+    progress('detect', 0, 0, 0);
+    const all = detected ?? await this.detect(source, opts.signal);
+    timings.detect = now() - t;
+    if (!all.length) throw new FaceShiftError('NO_FACE', 'No face was found in the photo. Use a photo where a face is visible and at least about 40 pixels wide.');
+    const minSize = opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
+    const chosen = selectFaces(all, opts.faces ?? 'all');
+    const skipped: SkippedFace[] = [];
+    const todo = chosen.filter((f) => {
+      if (faceSize(f) >= minSize) return true;
+      skipped.push({ face: f, reason: `face is ${Math.round(faceSize(f))} px wide, below the ${minSize} px minimum` });
+      return false;
+    });
+    if (!todo.length) {
+      throw new FaceShiftError('FACE_TOO_SMALL', `Every selected face is smaller than ${minSize} pixels (largest: ${Math.round(Math.max(...chosen.map(faceSize)))} px). Use a larger photo or a closer crop.`);
+    }
+    const [gen, sr] = await Promise.all([this.net(model), upscaler ? this.net(upscaler) : Promise.resolve(undefined)]);
+    const size = model.input.size;
+    const results: FaceResult[] = [];
+    for (let i = 0; i < todo.length; i++) {
+      const face = todo[i];
+      const step = (k: number) => (i + k / 5) / todo.length;
+      throwIfAborted(opts.signal);
+      progress('align', i + 1, todo.length, step(0));
+      t = now();
+      const regionBox = this.regionFor(face, source);
+      const region = await source.readRegion(regionBox);
+      const local = face.keypoints.map((p) => ({ x: p.x - regionBox.x, y: p.y - regionBox.y }));
+      const aligned = alignFace(region, local, this.template, size);
+      const fromCrop = composeAffine([1, 0, regionBox.x, 0, 1, regionBox.y], aligned.fromCrop);
+      timings.align += now() - t;
+
+      throwIfAborted(opts.signal);
+      progress('transform', i + 1, todo.length, step(1));
+      t = now();
+      const out = await gen.run({ data: toPlanar(aligned.image, model.input.range), dims: [1, 3, size, size] });
+      timings.transform += now() - t;
+
+      let faceOut = out;
+      if (sr && upscaler) {
+        throwIfAborted(opts.signal);
+        progress('upscale', i + 1, todo.length, step(2));
+        t = now();
+        faceOut = await sr.run({ data: rescale(out.data, model.output.range, upscaler.input.range), dims: out.dims });
+        timings.upscale += now() - t;
+      }
+      const range = sr && upscaler ? upscaler.output.range : model.output.range;
+      const faceImg = fromPlanar(faceOut.data, faceOut.dims[3], faceOut.dims[2], range);
+
+      throwIfAborted(opts.signal);
+      progress('paste', i + 1, todo.length, step(4));
+      t = now();
+      const patch = pasteBack({
+        photo: { width: source.width, height: source.height, region, regionBox },
+        face: faceImg, fromCrop, cropSize: size, strength,
+        colorMatch: opts.colorMatch ?? ((model as { colorMatch?: boolean }).colorMatch ?? true),
+      });
+      timings.paste += now() - t;
+      if (patch) results.push({ face, patch, fromCrop });
+    }
+    progress('paste', todo.length, todo.length, 1);
+    return {
+      direction: model.direction, model: model.id, upscaler: upscaler?.id ?? null, runtime: this.runtime.name,
+      faces: results, skipped, detected: all, timings,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    for (const p of this.nets.values()) { try { (await p).dispose(); } catch { /* already failed */ } }
+    this.nets.clear();
+  }
+}
+
+function dist(f: DetectedFace, cx: number, cy: number): number {
+  return Math.hypot(f.box.x + f.box.width / 2 - cx, f.box.y + f.box.height / 2 - cy);
+}
+
+function scaleFace(f: DetectedFace, k: number): DetectedFace {
+  return {
+    score: f.score,
+    box: { x: f.box.x * k, y: f.box.y * k, width: f.box.width * k, height: f.box.height * k },
+    keypoints: f.keypoints.map((p) => ({ x: p.x * k, y: p.y * k })),
+  };
+}
+
+function rescale(data: Float32Array, from: [number, number], to: [number, number]): Float32Array {
+  if (from[0] === to[0] && from[1] === to[1]) return data;
+  const k = (to[1] - to[0]) / (from[1] - from[0]);
+  return data.map((v) => (v - from[0]) * k + to[0]);
+}
+

@@ -1,0 +1,119 @@
+/**
+ * The model registry: every shipped model is described as data in models/manifest.json and
+ * verified against its sha256 when loaded. Pure: file reading and hashing are injected.
+ */
+import type { AlignTemplate } from '../core/align';
+import { validateTemplate } from '../core/align';
+
+export interface TensorContract {
+  name: string;
+  layout: 'NCHW';
+  channels: 'RGB';
+  size: number;
+  range: [number, number];
+}
+
+interface ModelBase {
+  id: string;
+  file: string;
+  sha256: string;
+  bytes: number;
+  input: TensorContract;
+  output: TensorContract;
+  template: string;
+  parameters: number;
+  licence: string;
+  training?: Record<string, unknown>;
+  evaluation?: Record<string, unknown>;
+  architecture?: Record<string, unknown>;
+}
+
+export interface TransformModel extends ModelBase {
+  task: 'transform';
+  /** e.g. "male2female" */
+  direction: string;
+  source: string;
+  target: string;
+  /** e.g. "Male → Female" */
+  label: string;
+}
+
+export interface UpscaleModel extends ModelBase {
+  task: 'upscale';
+  scale: number;
+}
+
+export type ModelEntry = TransformModel | UpscaleModel;
+
+export interface FileEntry { file: string; sha256: string; bytes: number }
+
+export interface Manifest {
+  version: number;
+  template: FileEntry & { id: string };
+  detector: { id: string; files: FileEntry[]; licence: string; source: string; input: string };
+  models: ModelEntry[];
+}
+
+/** Platform pieces the registry needs: read a file under models/, hash bytes. */
+export interface ModelFiles {
+  read(file: string): Promise<Uint8Array>;
+  sha256(bytes: Uint8Array): Promise<string>;
+}
+
+export class ModelFileError extends Error {
+  constructor(message: string) { super(message); this.name = 'ModelFileError'; }
+}
+
+export function validateManifest(m: unknown): Manifest {
+  const man = m as Manifest;
+  if (!man || typeof man !== 'object' || !Array.isArray(man.models)) {
+    throw new ModelFileError('models/manifest.json is not a FaceShift model manifest (no "models" list). Reinstall the plugin or restore models/ from the repository.');
+  }
+  for (const e of man.models as { id?: string; file?: string; sha256?: string; task?: string; input?: { layout?: string } }[]) {
+    if (!e.id || !e.file || !/^[0-9a-f]{64}$/.test(e.sha256 ?? '')) throw new ModelFileError(`Model entry ${e.id ?? '?'} in the manifest lacks an id, a file or a sha256.`);
+    if (e.task !== 'transform' && e.task !== 'upscale') throw new ModelFileError(`Model ${e.id} has unknown task "${e.task}".`);
+    if (e.input?.layout !== 'NCHW') throw new ModelFileError(`Model ${e.id}: only NCHW inputs are supported.`);
+  }
+  return man;
+}
+
+/** Directions offered to users, from the manifest (no code change per direction). */
+export function listDirections(m: Manifest): { direction: string; label: string; id: string }[] {
+  return m.models.filter((e): e is TransformModel => e.task === 'transform')
+    .map((e) => ({ direction: e.direction, label: e.label, id: e.id }));
+}
+
+export function findTransform(m: Manifest, direction: string): TransformModel {
+  const t = m.models.find((e): e is TransformModel => e.task === 'transform' && e.direction === direction);
+  if (!t) {
+    const known = listDirections(m).map((d) => d.direction).join(', ') || 'none';
+    throw new ModelFileError(`No model for direction "${direction}". Available directions: ${known}.`);
+  }
+  return t;
+}
+
+export function findUpscaler(m: Manifest): UpscaleModel | undefined {
+  return m.models.find((e): e is UpscaleModel => e.task === 'upscale');
+}
+
+/** Read a file named in the manifest and check its size and sha256. */
+export async function readVerified(files: ModelFiles, entry: FileEntry & { id?: string }): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await files.read(entry.file);
+  } catch (e) {
+    throw new ModelFileError(`Model file ${entry.file} could not be read (${(e as Error).message}). Restore models/ from the release or repository.`);
+  }
+  const digest = await files.sha256(bytes);
+  if (digest !== entry.sha256 || (entry.bytes !== undefined && bytes.byteLength !== entry.bytes)) {
+    throw new ModelFileError(`Model file ${entry.file} is damaged or not the shipped version (sha256 ${digest.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…). Restore it from the release or repository.`);
+  }
+  return bytes;
+}
+
+export async function loadTemplate(files: ModelFiles, m: Manifest): Promise<AlignTemplate> {
+  const bytes = await readVerified(files, m.template);
+  const t = validateTemplate(JSON.parse(new TextDecoder().decode(bytes)));
+  if (t.id !== m.template.id) throw new ModelFileError(`Template file holds "${t.id}", the manifest expects "${m.template.id}".`);
+  return t;
+}

@@ -1,0 +1,81 @@
+/**
+ * Browser runtime (Photoshop webview, Photopea page): onnxruntime-web with WebGPU when an
+ * adapter exists, WASM otherwise. The '/webgpu' build runs every node (PRelu included) on the GPU.
+ * The module is injected, so the same code runs the browser bundle and Node's wasm build (bench).
+ */
+import type * as OrtWeb from 'onnxruntime-web';
+import type { Net, NetRuntime, Tensor } from './net';
+
+/** The onnxruntime-web module: 'onnxruntime-web/webgpu' in browsers, 'onnxruntime-web' (wasm) in Node. */
+export type OrtWebModule = typeof OrtWeb;
+
+export type WebDevice = 'auto' | 'webgpu' | 'wasm';
+
+export interface WebRuntimeOptions {
+  device?: WebDevice;
+  /** URL prefix of ort's .wasm/.mjs files (the bundle copies them beside the page). */
+  wasmPaths?: string;
+  threads?: number;
+}
+
+/** WebGPU is used only when the page can get an adapter. */
+export async function hasWebGPU(): Promise<boolean> {
+  const gpu = (globalThis.navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
+  if (!gpu) return false;
+  try { return !!(await gpu.requestAdapter()); } catch { return false; }
+}
+
+export class OrtWebRuntime implements NetRuntime {
+  name = 'onnxruntime-web';
+  private providers: string[] = ['wasm'];
+  private ready: Promise<void>;
+
+  constructor(private readonly ort: OrtWebModule, opts: WebRuntimeOptions = {}) {
+    if (opts.wasmPaths) this.ort.env.wasm.wasmPaths = opts.wasmPaths;
+    // Threads need cross-origin isolation; without it ORT must use one.
+    const isolated = (globalThis as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+    this.ort.env.wasm.numThreads = isolated ? (opts.threads ?? 0) : 1;
+    this.ready = (async () => {
+      const device = opts.device ?? 'auto';
+      const gpu = device !== 'wasm' && await hasWebGPU();
+      if (device === 'webgpu' && !gpu) throw new Error('WebGPU was requested but this browser offers no WebGPU adapter.');
+      this.providers = gpu ? ['webgpu', 'wasm'] : ['wasm'];
+      this.name = `onnxruntime-web (${gpu ? 'webgpu' : 'wasm'})`;
+    })();
+  }
+
+  /** Which backend runs the nets: "webgpu" or "wasm". */
+  async backend(): Promise<'webgpu' | 'wasm'> {
+    await this.ready;
+    return this.providers[0] === 'webgpu' ? 'webgpu' : 'wasm';
+  }
+
+  async load(bytes: Uint8Array, id: string): Promise<Net> {
+    await this.ready;
+    const ort = this.ort;
+    let session: OrtWeb.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, { executionProviders: this.providers, graphOptimizationLevel: 'all' });
+    } catch (e) {
+      throw new Error(`Model ${id} could not be loaded by onnxruntime-web: ${(e as Error).message}`);
+    }
+    const [inName] = session.inputNames;
+    const [outName] = session.outputNames;
+    // Session runs are serialised: ORT web sessions must not run concurrently.
+    let queue: Promise<unknown> = Promise.resolve();
+    return {
+      run(input: Tensor): Promise<Tensor> {
+        const job = queue.then(async () => {
+          const res = await session.run({ [inName]: new ort.Tensor('float32', input.data, input.dims) });
+          const out = res[outName];
+          const data = (await out.getData()) as Float32Array;
+          out.dispose();
+          return { data, dims: [...out.dims] };
+        });
+        queue = job.catch(() => undefined);
+        return job;
+      },
+      async dispose() { await session.release(); },
+    };
+  }
+}
