@@ -2,6 +2,8 @@
 import { RGBAImage, GrayImage, createRGBA, createGray } from '../core/image';
 import type { Box } from '../core/geometry';
 import type { FacePatch } from '../core/blend';
+// Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
+const { max, min } = Math;
 
 export interface FaceLayer { box: Box; rgba: RGBAImage; mask: GrayImage }
 
@@ -12,8 +14,8 @@ export interface FaceLayer { box: Box; rgba: RGBAImage; mask: GrayImage }
  */
 export function facesToLayer(patches: FacePatch[]): FaceLayer | null {
   if (!patches.length) return null;
-  const x0 = Math.min(...patches.map((p) => p.box.x)), y0 = Math.min(...patches.map((p) => p.box.y));
-  const x1 = Math.max(...patches.map((p) => p.box.x + p.box.width)), y1 = Math.max(...patches.map((p) => p.box.y + p.box.height));
+  const x0 = min(...patches.map((p) => p.box.x)), y0 = min(...patches.map((p) => p.box.y));
+  const x1 = max(...patches.map((p) => p.box.x + p.box.width)), y1 = max(...patches.map((p) => p.box.y + p.box.height));
   const box = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
   const rgba = createRGBA(box.width, box.height);
   const mask = createGray(box.width, box.height);

@@ -7,6 +7,8 @@ import { RGBAImage, GrayImage, createGray, cropRGBA } from './image';
 import { Affine, Box, composeAffine, invertAffine, scaleAffine, transformedBounds, warpAffine, warpGray } from './geometry';
 import { faceMask, maskToGray } from './mask';
 import { matchColor } from './color';
+// Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
+const { round } = Math;
 
 /** One face's result: `rgba` and `mask` are box-sized; `box` is in photo pixels. */
 export interface FacePatch { box: Box; rgba: RGBAImage; mask: GrayImage }
@@ -105,7 +107,7 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   for (let i = 3; i < rgba.data.length; i += 4) rgba.data[i] = 255;
 
   const outMask = createGray(box.width, box.height);
-  for (let i = 0; i < m.length; i++) outMask.data[i] = Math.round(m[i] * strength);
+  for (let i = 0; i < m.length; i++) outMask.data[i] = round(m[i] * strength);
   return { box, rgba, mask: outMask };
 }
 

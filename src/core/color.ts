@@ -4,6 +4,8 @@
  * channel's mean and spread separately moves skin tone and lighting without tinting shadows.
  */
 import { RGBAImage, createRGBA } from './image';
+// Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
+const { cbrt, max, min, pow, round, sqrt } = Math;
 
 export type Lab = [number, number, number];
 export type RGB = [number, number, number];
@@ -18,17 +20,17 @@ const SRGB_TO_LINEAR = (() => {
   const t = new Float64Array(256);
   for (let i = 0; i < 256; i++) {
     const c = i / 255;
-    t[i] = c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    t[i] = c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
   }
   return t;
 })();
 
 function linearToSrgb(c: number): number {
-  const v = c <= 0.0031308 ? 12.92 * c : 1.055 * Math.pow(c, 1 / 2.4) - 0.055;
+  const v = c <= 0.0031308 ? 12.92 * c : 1.055 * pow(c, 1 / 2.4) - 0.055;
   return v * 255;
 }
 
-function labF(t: number): number { return t > EPS ? Math.cbrt(t) : (KAPPA * t + 16) / 116; }
+function labF(t: number): number { return t > EPS ? cbrt(t) : (KAPPA * t + 16) / 116; }
 function labFInv(f: number): number { const f3 = f * f * f; return f3 > EPS ? f3 : (116 * f - 16) / KAPPA; }
 
 /** 8-bit sRGB (0..255, rounded to integers) -> Lab (L 0..100). */
@@ -48,11 +50,11 @@ export function labToRgb(L: number, a: number, b: number): RGB {
   const R = 3.2404542 * x - 1.5371385 * y - 0.4985314 * z;
   const G = -0.9692660 * x + 1.8760108 * y + 0.0415560 * z;
   const B = 0.0556434 * x - 0.2040259 * y + 1.0572252 * z;
-  return [clamp8(linearToSrgb(Math.max(0, R))), clamp8(linearToSrgb(Math.max(0, G))), clamp8(linearToSrgb(Math.max(0, B)))];
+  return [clamp8(linearToSrgb(max(0, R))), clamp8(linearToSrgb(max(0, G))), clamp8(linearToSrgb(max(0, B)))];
 }
 
 function clamp8(v: number): number {
-  const r = Math.round(v);
+  const r = round(v);
   return r < 0 ? 0 : r > 255 ? 255 : r;
 }
 
@@ -101,7 +103,7 @@ function labStats(img: RGBAImage, mask: Float32Array): { mean: number[]; std: nu
   }
   if (W <= 0) return { mean: [0, 0, 0], std: [0, 0, 0], weight: 0 };
   const mean = sum.map((s) => s / W);
-  const std = sq.map((s, c) => Math.sqrt(Math.max(0, s / W - mean[c] * mean[c])));
+  const std = sq.map((s, c) => sqrt(max(0, s / W - mean[c] * mean[c])));
   return { mean, std, weight: W };
 }
 
@@ -122,7 +124,7 @@ export function matchColor(source: RGBAImage, target: RGBAImage, mask: Float32Ar
   const s = labStats(source, mask), t = labStats(target, mask);
   if (s.weight <= 0) return out;
   const scale = s.std.map((ss, c) =>
-    ss < MIN_STD ? 1 : Math.min(MAX_STD_RATIO, Math.max(1 / MAX_STD_RATIO, t.std[c] / ss)));
+    ss < MIN_STD ? 1 : min(MAX_STD_RATIO, max(1 / MAX_STD_RATIO, t.std[c] / ss)));
   for (let i = 0; i < n; i++) {
     if (!(mask[i] > 0)) continue;
     const lab = rgbToLab(source.data[i * 4], source.data[i * 4 + 1], source.data[i * 4 + 2]);

@@ -1,5 +1,7 @@
 /** 2-D affine geometry: similarity fitting, inversion, warping. Pure. */
 import { RGBAImage, GrayImage, createRGBA } from './image';
+// Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
+const { abs, atan2, ceil, floor, max, min, sqrt } = Math;
 
 export interface Point { x: number; y: number; }
 
@@ -17,7 +19,7 @@ export function applyAffine(m: Affine, p: Point): Point {
 export function invertAffine(m: Affine): Affine {
   const [a, b, c, d, e, f] = m;
   const det = a * e - b * d;
-  if (Math.abs(det) < 1e-12) throw new Error('Affine transform is singular and cannot be inverted.');
+  if (abs(det) < 1e-12) throw new Error('Affine transform is singular and cannot be inverted.');
   const ia = e / det, ib = -b / det, id = -d / det, ie = a / det;
   return [ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f)];
 }
@@ -34,12 +36,12 @@ export function scaleAffine(s: number): Affine { return [s, 0, 0, 0, s, 0]; }
 
 /** Uniform scale factor of a similarity (or the geometric mean scale of an affine). */
 export function affineScale(m: Affine): number {
-  return Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3]));
+  return sqrt(abs(m[0] * m[4] - m[1] * m[3]));
 }
 
 /** Rotation angle of the transform's linear part, radians. */
 export function affineRotation(m: Affine): number {
-  return Math.atan2(m[3], m[0]);
+  return atan2(m[3], m[0]);
 }
 
 /**
@@ -79,7 +81,7 @@ function clampi(v: number, lo: number, hi: number): number { return v < lo ? lo 
 export function warpAffine(src: RGBAImage, dstToSrc: Affine, width: number, height: number): RGBAImage {
   const out = createRGBA(width, height);
   const s = affineScale(dstToSrc);
-  const n = Math.max(1, Math.min(8, Math.ceil(s - 1e-6)));
+  const n = max(1, min(8, ceil(s - 1e-6)));
   const [a, b, c, d, e, f] = dstToSrc;
   const W = src.width, H = src.height, S = src.data;
   const acc = [0, 0, 0, 0];
@@ -93,7 +95,7 @@ export function warpAffine(src: RGBAImage, dstToSrc: Affine, width: number, heig
           // pixel centres: output (ox+0.5) maps to source continuous coords; -0.5 back to index space
           const u = a * (ox + 0.5) + b * (oy + 0.5) + c - 0.5;
           const v = d * (ox + 0.5) + e * (oy + 0.5) + f - 0.5;
-          const x0 = Math.floor(u), y0 = Math.floor(v);
+          const x0 = floor(u), y0 = floor(v);
           const fx = u - x0, fy = v - y0;
           const xa = clampi(x0, 0, W - 1), xb = clampi(x0 + 1, 0, W - 1);
           const ya = clampi(y0, 0, H - 1), yb = clampi(y0 + 1, 0, H - 1);
@@ -121,7 +123,7 @@ export function warpGray(src: GrayImage, dstToSrc: Affine, width: number, height
     for (let x = 0; x < width; x++) {
       const u = a * (x + 0.5) + b * (y + 0.5) + c - 0.5;
       const v = d * (x + 0.5) + e * (y + 0.5) + f - 0.5;
-      const x0 = Math.floor(u), y0 = Math.floor(v), fx = u - x0, fy = v - y0;
+      const x0 = floor(u), y0 = floor(v), fx = u - x0, fy = v - y0;
       out[y * width + x] = at(x0, y0) * (1 - fx) * (1 - fy) + at(x0 + 1, y0) * fx * (1 - fy)
         + at(x0, y0 + 1) * (1 - fx) * fy + at(x0 + 1, y0 + 1) * fx * fy;
     }
@@ -134,10 +136,10 @@ export interface Box { x: number; y: number; width: number; height: number; }
 /** Integer bounding box of the transformed corners of a w x h rectangle, clipped to bounds. */
 export function transformedBounds(m: Affine, w: number, h: number, clipW: number, clipH: number): Box | null {
   const pts = [{ x: 0, y: 0 }, { x: w, y: 0 }, { x: 0, y: h }, { x: w, y: h }].map((p) => applyAffine(m, p));
-  const x0 = Math.max(0, Math.floor(Math.min(...pts.map((p) => p.x))));
-  const y0 = Math.max(0, Math.floor(Math.min(...pts.map((p) => p.y))));
-  const x1 = Math.min(clipW, Math.ceil(Math.max(...pts.map((p) => p.x))));
-  const y1 = Math.min(clipH, Math.ceil(Math.max(...pts.map((p) => p.y))));
+  const x0 = max(0, floor(min(...pts.map((p) => p.x))));
+  const y0 = max(0, floor(min(...pts.map((p) => p.y))));
+  const x1 = min(clipW, ceil(max(...pts.map((p) => p.x))));
+  const y1 = min(clipH, ceil(max(...pts.map((p) => p.y))));
   if (x1 <= x0 || y1 <= y0) return null;
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }

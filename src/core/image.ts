@@ -1,4 +1,6 @@
 /** Pixel containers and conversions. Pure: no host, runtime or I/O imports. */
+// Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
+const { ceil, floor, max, min, round } = Math;
 
 /** 8-bit RGBA, row-major, premultiplied = false. The common currency between hosts and the engine. */
 export interface RGBAImage {
@@ -64,9 +66,9 @@ export function fromPlanar(data: Float32Array, width: number, height: number, ra
   const out = createRGBA(width, height);
   const k = 255 / (hi - lo);
   for (let i = 0; i < n; i++) {
-    out.data[i * 4] = Math.round((data[i] - lo) * k);
-    out.data[i * 4 + 1] = Math.round((data[n + i] - lo) * k);
-    out.data[i * 4 + 2] = Math.round((data[2 * n + i] - lo) * k);
+    out.data[i * 4] = round((data[i] - lo) * k);
+    out.data[i * 4 + 1] = round((data[n + i] - lo) * k);
+    out.data[i * 4 + 2] = round((data[2 * n + i] - lo) * k);
     out.data[i * 4 + 3] = 255;
   }
   return out;
@@ -96,14 +98,14 @@ export function resizeArea(img: RGBAImage, width: number, height: number): RGBAI
   const sx = img.width / width;
   const sy = img.height / height;
   for (let y = 0; y < height; y++) {
-    const y0 = y * sy, y1 = Math.min(img.height, (y + 1) * sy);
+    const y0 = y * sy, y1 = min(img.height, (y + 1) * sy);
     for (let x = 0; x < width; x++) {
-      const x0 = x * sx, x1 = Math.min(img.width, (x + 1) * sx);
+      const x0 = x * sx, x1 = min(img.width, (x + 1) * sx);
       let r = 0, g = 0, b = 0, a = 0, wsum = 0;
-      for (let yy = Math.floor(y0); yy < Math.ceil(y1); yy++) {
-        const wy = Math.min(yy + 1, y1) - Math.max(yy, y0);
-        for (let xx = Math.floor(x0); xx < Math.ceil(x1); xx++) {
-          const w = wy * (Math.min(xx + 1, x1) - Math.max(xx, x0));
+      for (let yy = floor(y0); yy < ceil(y1); yy++) {
+        const wy = min(yy + 1, y1) - max(yy, y0);
+        for (let xx = floor(x0); xx < ceil(x1); xx++) {
+          const w = wy * (min(xx + 1, x1) - max(xx, x0));
           const s = (yy * img.width + xx) * 4;
           r += img.data[s] * w; g += img.data[s + 1] * w; b += img.data[s + 2] * w; a += img.data[s + 3] * w;
           wsum += w;

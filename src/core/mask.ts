@@ -1,5 +1,7 @@
 /** Soft masks for paste-back. Values are floats in 0..1 (1 = the new face shows fully). Pure. */
 import { GrayImage, createGray } from './image';
+// Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
+const { abs, hypot, max, min, round } = Math;
 
 export interface FaceMaskOptions {
   /** Width of the smooth falloff, in mask pixels. Default featherForFace(size): a tenth of the side. */
@@ -10,7 +12,7 @@ export interface FaceMaskOptions {
 
 /** Hermite smoothstep: C1 at both ends, so the seam has no visible kink in brightness. */
 function smoothstep(e0: number, e1: number, x: number): number {
-  const t = Math.min(1, Math.max(0, (x - e0) / (e1 - e0)));
+  const t = min(1, max(0, (x - e0) / (e1 - e0)));
   return t * t * (3 - 2 * t);
 }
 
@@ -33,22 +35,22 @@ function smoothstep(e0: number, e1: number, x: number): number {
  */
 export function faceMask(size: number, opts: FaceMaskOptions = {}): Float32Array {
   if (!Number.isInteger(size) || size < 4) throw new Error(`faceMask: size must be an integer of at least 4, got ${size}.`);
-  const inset = opts.inset ?? Math.max(1, size / 64);
+  const inset = opts.inset ?? max(1, size / 64);
   const half = size / 2 - inset;
   if (!(inset >= 0) || half <= 1) throw new Error(`faceMask: inset ${inset} leaves no room in a ${size} px crop.`);
   // A feather wider than the half-extent would lower the centre below 1; cap it just under.
-  const feather = Math.min(Math.max(opts.feather ?? featherForFace(size), 1e-3), half - 0.5);
-  const radius = Math.min(half, size / 4);
+  const feather = min(max(opts.feather ?? featherForFace(size), 1e-3), half - 0.5);
+  const radius = min(half, size / 4);
   const core = half - radius; // half-extent of the box before rounding
   const c = size / 2;
   const out = new Float32Array(size * size);
   for (let y = 0; y < size; y++) {
-    const qy = Math.abs(y + 0.5 - c) - core;
+    const qy = abs(y + 0.5 - c) - core;
     for (let x = 0; x < size; x++) {
-      const qx = Math.abs(x + 0.5 - c) - core;
+      const qx = abs(x + 0.5 - c) - core;
       // Signed distance to the rounded box (negative inside).
-      const outside = Math.hypot(Math.max(qx, 0), Math.max(qy, 0));
-      const d = outside + Math.min(Math.max(qx, qy), 0) - radius;
+      const outside = hypot(max(qx, 0), max(qy, 0));
+      const d = outside + min(max(qx, qy), 0) - radius;
       out[y * size + x] = smoothstep(0, feather, -d);
     }
   }
@@ -57,13 +59,13 @@ export function faceMask(size: number, opts: FaceMaskOptions = {}): Float32Array
 
 /** Feather width in photo pixels for a face this wide: about a tenth of it, never under 2 px. */
 export function featherForFace(faceWidthPx: number): number {
-  return Math.max(2, faceWidthPx / 10);
+  return max(2, faceWidthPx / 10);
 }
 
 /** Quantise a 0..1 float mask to an 8-bit mask (0..255), clamping out-of-range values. */
 export function maskToGray(mask: Float32Array, width: number, height: number): GrayImage {
   if (mask.length !== width * height) throw new Error(`maskToGray: mask has ${mask.length} values, expected ${width}x${height}.`);
   const out = createGray(width, height);
-  for (let i = 0; i < mask.length; i++) out.data[i] = Math.round(Math.min(1, Math.max(0, mask[i])) * 255);
+  for (let i = 0; i < mask.length; i++) out.data[i] = round(min(1, max(0, mask[i])) * 255);
   return out;
 }

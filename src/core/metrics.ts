@@ -3,6 +3,8 @@
  * Pure: no host, runtime or I/O imports. Images are the common RGBAImage (alpha ignored).
  */
 import { RGBAImage, createRGBA } from './image';
+// Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
+const { abs, ceil, exp, floor, log10, max, min, round, sqrt } = Math;
 
 function checkSameSize(a: RGBAImage, b: RGBAImage, what: string): void {
   if (a.width !== b.width || a.height !== b.height) {
@@ -11,7 +13,7 @@ function checkSameSize(a: RGBAImage, b: RGBAImage, what: string): void {
 }
 
 function checkShave(img: RGBAImage, shave: number, what: string): void {
-  if (!(shave >= 0) || 2 * shave >= Math.min(img.width, img.height)) {
+  if (!(shave >= 0) || 2 * shave >= min(img.width, img.height)) {
     throw new Error(`${what}: border shave ${shave} leaves nothing of a ${img.width}x${img.height} image.`);
   }
 }
@@ -33,7 +35,7 @@ export function psnr(a: RGBAImage, b: RGBAImage, shave = 0): number {
     }
   }
   const mse = se / n;
-  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
+  return mse === 0 ? Infinity : 10 * log10((255 * 255) / mse);
 }
 
 /**
@@ -55,7 +57,7 @@ export function gaussianKernel(size: number, sigma: number): Float64Array {
   const k = new Float64Array(size);
   const r = (size - 1) / 2;
   let s = 0;
-  for (let i = 0; i < size; i++) { k[i] = Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)); s += k[i]; }
+  for (let i = 0; i < size; i++) { k[i] = exp(-((i - r) ** 2) / (2 * sigma * sigma)); s += k[i]; }
   for (let i = 0; i < size; i++) k[i] /= s;
   return k;
 }
@@ -126,7 +128,7 @@ export function ssim(a: RGBAImage, b: RGBAImage, opts: SsimOptions = {}): number
 
 /** Keys' cubic convolution weight; a = -0.75 matches PyTorch and OpenCV 'bicubic', -0.5 matches PIL. */
 export function cubicWeight(t: number, a = -0.75): number {
-  const x = Math.abs(t);
+  const x = abs(t);
   if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
   if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
   return 0;
@@ -145,9 +147,9 @@ export function resizeBicubic(img: RGBAImage, width: number, height: number, a =
     const scale = inN / outN;
     for (let o = 0; o < outN; o++) {
       const src = (o + 0.5) * scale - 0.5;
-      const f = Math.floor(src), t = src - f;
+      const f = floor(src), t = src - f;
       for (let j = 0; j < 4; j++) {
-        idx[o * 4 + j] = Math.min(inN - 1, Math.max(0, f - 1 + j));
+        idx[o * 4 + j] = min(inN - 1, max(0, f - 1 + j));
         wt[o * 4 + j] = cubicWeight(t - (j - 1), a);
       }
     }
@@ -171,7 +173,7 @@ export function resizeBicubic(img: RGBAImage, width: number, height: number, a =
       for (let c = 0; c < 4; c++) {
         let s = 0;
         for (let j = 0; j < 4; j++) s += tmp[(cy.idx[y * 4 + j] * width + x) * 4 + c] * cy.wt[y * 4 + j];
-        out.data[(y * width + x) * 4 + c] = Math.round(s); // Uint8ClampedArray clamps to [0, 255]
+        out.data[(y * width + x) * 4 + c] = round(s); // Uint8ClampedArray clamps to [0, 255]
       }
     }
   }
@@ -183,7 +185,7 @@ export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): nu
   if (a.length !== b.length) throw new Error(`cosineSimilarity: vectors differ in length (${a.length} vs ${b.length}).`);
   let ab = 0, aa = 0, bb = 0;
   for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
-  return aa === 0 || bb === 0 ? 0 : ab / Math.sqrt(aa * bb);
+  return aa === 0 || bb === 0 ? 0 : ab / sqrt(aa * bb);
 }
 
 /** Arithmetic mean; NaN for an empty list. */
@@ -197,8 +199,8 @@ export function mean(xs: ArrayLike<number>): number {
 export function quantile(xs: ArrayLike<number>, q: number): number {
   if (!xs.length) return NaN;
   const s = Array.from(xs).sort((u, v) => u - v);
-  const pos = Math.min(1, Math.max(0, q)) * (s.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  const pos = min(1, max(0, q)) * (s.length - 1);
+  const lo = floor(pos), hi = ceil(pos);
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
@@ -210,6 +212,6 @@ export function wilsonInterval(k: number, n: number, z = 1.96): [number, number]
   if (n <= 0) return [NaN, NaN];
   const p = k / n, z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  const half = (z / (1 + z2 / n)) * sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return [max(0, centre - half), min(1, centre + half)];
 }

@@ -19,7 +19,9 @@ export class OrtNodeRuntime implements NetRuntime {
     const [outName] = session.outputNames;
     return {
       async run(input: Tensor): Promise<Tensor> {
-        const res = await session.run({ [inName]: new ort.Tensor('float32', input.data, input.dims) });
+        // Data made in another JS realm (e.g. a previous run's output under a test sandbox) fails ort's type check: copy it.
+        const data = input.data instanceof Float32Array ? input.data : Float32Array.from(input.data);
+        const res = await session.run({ [inName]: new ort.Tensor('float32', data, input.dims) });
         const out = res[outName];
         return { data: out.data as Float32Array, dims: [...out.dims] };
       },

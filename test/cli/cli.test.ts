@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as crypto from 'crypto';
 import sharp from 'sharp';
-import { readPsd } from 'ag-psd';
+import { readPsd, initializeCanvas } from 'ag-psd';
 import { main, EXIT } from '../../src/cli/main';
 import { decodePhoto } from '../../src/cli/photo';
 import { photo } from '../helpers/photos';
@@ -35,6 +35,10 @@ function copyIn(src: string, name = path.basename(src)): string {
   fs.copyFileSync(src, dst);
   return dst;
 }
+
+// No canvas in Node: ag-psd only needs image-data objects when reading with useImageData.
+initializeCanvas(() => { throw new Error('no canvas in tests'); },
+  (width: number, height: number) => ({ width, height, data: new Uint8ClampedArray(width * height * 4), colorSpace: 'srgb' }) as unknown as ImageData);
 
 function readLayers(file: string) {
   return readPsd(fs.readFileSync(file), { useImageData: true, skipThumbnail: true });
