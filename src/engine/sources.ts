@@ -1,0 +1,28 @@
+/** PhotoSources for hosts that hand the engine only parts of a photo. Pure. */
+import { RGBAImage, cropRGBA } from '../core/image';
+import type { Box } from '../core/geometry';
+import type { PhotoSource } from './engine';
+import { FaceShiftError } from './errors';
+
+export interface PhotoRegion { box: Box; image: RGBAImage }
+
+/**
+ * A photo known only through a small preview and full-resolution regions (what the Photoshop
+ * panel sends: `getPixels` with `targetSize`, then with `sourceBounds` per face).
+ */
+export class RegionPhotoSource implements PhotoSource {
+  constructor(readonly width: number, readonly height: number,
+    private readonly regions: PhotoRegion[], private readonly preview?: RGBAImage) {}
+
+  async readPreview(_maxSide: number): Promise<RGBAImage> {
+    if (!this.preview) throw new FaceShiftError('BAD_INPUT', 'No preview of the photo was sent; detection needs one.');
+    return this.preview;
+  }
+
+  async readRegion(box: Box): Promise<RGBAImage> {
+    const r = this.regions.find((g) => g.box.x <= box.x && g.box.y <= box.y
+      && g.box.x + g.box.width >= box.x + box.width && g.box.y + g.box.height >= box.y + box.height);
+    if (!r) throw new FaceShiftError('BAD_INPUT', `No pixels were sent for the region ${box.x},${box.y} ${box.width}x${box.height}; send the regions the engine asked for.`);
+    return cropRGBA(r.image, box.x - r.box.x, box.y - r.box.y, box.width, box.height);
+  }
+}
