@@ -1,0 +1,117 @@
+/**
+ * npm run bench: time every stage of the pipeline (decode, detect, align, transform, upscale,
+ * paste, write) with onnxruntime-node (native) and onnxruntime-web (wasm) on the same photos in
+ * one run, and the peak memory of the command line on a 24-megapixel photo.
+ *   npx tsx scripts/bench.ts [--runs 2] [--write docs/benchmarks.md]
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import sharp from 'sharp';
+import { FaceEngine, Stage } from '../src/engine/engine';
+import { nodeModelFiles, readManifest } from '../src/runtime/node';
+import { loadNodeDetector } from '../src/runtime/detector.node';
+import { OrtNodeRuntime } from '../src/runtime/onnx.node';
+import { OrtWebRuntime, OrtWebModule } from '../src/runtime/onnx.web';
+import type { NetRuntime } from '../src/runtime/net';
+import { decodePhoto, MemoryPhotoSource } from '../src/cli/photo';
+import { facesToLayer, compositeLayer } from '../src/cli/layer';
+import { buildPsd } from '../src/cli/psd';
+
+const ROOT = path.join(__dirname, '..');
+const SHARED = process.env.FACESHIFT_SHARED ?? path.join(ROOT, '..', 'shared');
+const PHOTOS = [
+  path.join(ROOT, 'assets', 'sample.jpg'),
+  path.join(SHARED, 'photos', 'wh_biden_obama_greenroom.jpg'),
+  path.join(SHARED, 'photos', 'wh_flotus_tarmac_children.jpg'),
+].filter((p) => fs.existsSync(p));
+const STAGES = ['decode', 'detect', 'align', 'transform', 'upscale', 'paste', 'write'] as const;
+type Row = Record<(typeof STAGES)[number], number> & { faces: number };
+
+const arg = (k: string, d?: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };
+const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+async function timePhoto(engine: FaceEngine, file: string): Promise<Row> {
+  let t = performance.now();
+  const photo = await decodePhoto(file);
+  const decode = performance.now() - t;
+  const report = await engine.run(new MemoryPhotoSource(photo.image), { direction: 'male2female' });
+  t = performance.now();
+  const layer = facesToLayer(report.faces.map((f) => f.patch));
+  buildPsd({ original: photo.image, originalName: 'x', faces: layer, facesName: 'FaceShift', composite: layer ? compositeLayer(photo.image, layer) : photo.image });
+  const write = performance.now() - t;
+  const tm = report.timings as Record<Stage, number>;
+  return { decode, ...tm, write, faces: report.faces.length };
+}
+
+async function child24mp(): Promise<void> {
+  // Runs the command line's own code path on a 24 MP photo and reports this process's peak memory.
+  const { main } = await import('../src/cli/main');
+  const file = process.argv[process.argv.indexOf('--child-24mp') + 1];
+  const t = performance.now();
+  const code = await main(['node', 'faceshift', file, '--out', path.join(os.tmpdir(), 'bench24.psd'), '--force']);
+  process.stdout.write(JSON.stringify({ code, seconds: (performance.now() - t) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+}
+
+async function main() {
+  if (process.argv.includes('--child-24mp')) return child24mp();
+  const runs = Number(arg('--runs', '2'));
+  const manifest = readManifest();
+  const files = nodeModelFiles();
+  const detector = await loadNodeDetector(files, manifest);
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const ortWeb = require('onnxruntime-web') as OrtWebModule; // Node build of onnxruntime-web: wasm
+  const runtimes: [string, NetRuntime][] = [
+    ['onnxruntime-node, 2 threads', new OrtNodeRuntime(2)],
+    ['onnxruntime-node, 1 thread', new OrtNodeRuntime(1)],
+    ['onnxruntime-web wasm, 1 thread', new OrtWebRuntime(ortWeb, { device: 'wasm', threads: 1 })],
+  ];
+  const results: Record<string, Row> = {};
+  for (const [name, runtime] of runtimes) {
+    const engine = await FaceEngine.create({ manifest, files, runtime, detector });
+    await engine.warmup('male2female');
+    const rows: Row[] = [];
+    for (const f of PHOTOS) {
+      await timePhoto(engine, f); // warm-up (first-run allocations)
+      for (let r = 0; r < runs; r++) rows.push(await timePhoto(engine, f));
+    }
+    // per face for the net stages, per photo for the others
+    const faces = rows.reduce((s, r) => s + r.faces, 0) / rows.length;
+    const agg = {} as Row;
+    for (const s of STAGES) agg[s] = median(rows.map((r) => r[s] / (['align', 'transform', 'upscale', 'paste'].includes(s) ? Math.max(1, r.faces) : 1)));
+    agg.faces = faces;
+    results[name] = agg;
+    await engine.dispose();
+    process.stderr.write(`${name}: done\n`);
+  }
+
+  // 24 MP: the greenroom photo scaled to 6000x4500 (2 faces), run by the CLI in a child process
+  const big = path.join(os.tmpdir(), 'faceshift-bench-24mp.jpg');
+  if (!fs.existsSync(big)) await sharp(path.join(SHARED, 'photos', 'wh_biden_obama_greenroom.jpg')).resize(5657, 4243).jpeg({ quality: 90 }).toFile(big);
+  const meta = await sharp(big).metadata();
+  const out = execFileSync(process.execPath, [require.resolve('tsx/cli'), __filename, '--child-24mp', big], { encoding: 'utf8', env: { ...process.env } });
+  const mem = JSON.parse(out.trim().split('\n').pop()!);
+
+  const names = Object.keys(results);
+  const lines: string[] = [];
+  lines.push(`Stage medians in ms (net stages per face, others per photo); photos: ${PHOTOS.map((p) => path.basename(p)).join(', ')}; ${runs} runs each after a warm-up.`);
+  lines.push('');
+  lines.push(`| stage | ${names.join(' | ')} | wasm / native (1 thread) |`);
+  lines.push(`|---|${names.map(() => '---:').join('|')}|---:|`);
+  for (const s of STAGES) {
+    const ratio = results[names[2]][s] / Math.max(1e-6, results[names[1]][s]);
+    lines.push(`| ${s} | ${names.map((n) => results[n][s].toFixed(0)).join(' | ')} | ${['transform', 'upscale'].includes(s) ? ratio.toFixed(2) + 'x' : '-'} |`);
+  }
+  lines.push('');
+  lines.push(`24 MP photo (${meta.width}x${meta.height}, 2 faces), whole command line (decode, detect, transform, upscale, PSD): ${mem.seconds.toFixed(1)} s, peak resident memory ${mem.maxRssMB.toFixed(0)} MB (exit ${mem.code}).`);
+  const text = lines.join('\n');
+  console.log(text);
+  const w = arg('--write');
+  if (w) {
+    const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+    fs.writeFileSync(w, `# Benchmarks\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${cpu}), Node ${process.version}.\n\n${text}\n`);
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
