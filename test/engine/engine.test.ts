@@ -1,0 +1,166 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createNodeEngine, MODELS_DIR } from '../../src/runtime/node';
+import { FaceEngine, PhotoSource } from '../../src/engine/engine';
+import { EngineService } from '../../src/engine/service';
+import { Reply, Request, WirePatch, encodeImage, decodeImage } from '../../src/engine/protocol';
+import type { DetectedFace } from '../../src/core/faces';
+import { decodePhoto, MemoryPhotoSource } from '../../src/cli/photo';
+import { cropRGBA, RGBAImage } from '../../src/core/image';
+import type { Box } from '../../src/core/geometry';
+import { photo } from '../helpers/photos';
+
+let engine: FaceEngine;
+beforeAll(async () => { engine = await createNodeEngine(); });
+afterAll(async () => { await engine.dispose(); });
+
+/** A PhotoSource that records what was read. */
+class CountingSource implements PhotoSource {
+  regionPixels = 0;
+  previewSide = 0;
+  private inner: MemoryPhotoSource;
+  constructor(private img: RGBAImage) { this.inner = new MemoryPhotoSource(img); }
+  get width() { return this.img.width; }
+  get height() { return this.img.height; }
+  async readPreview(maxSide: number) { const p = await this.inner.readPreview(maxSide); this.previewSide = Math.max(p.width, p.height); return p; }
+  async readRegion(box: Box) { this.regionPixels += box.width * box.height; return this.inner.readRegion(box); }
+}
+
+async function load(id: string) { return (await decodePhoto(photo(id))).image; }
+
+describe('engine', () => {
+  test('returns one patch per face, inside the photo, with a feathered mask; reads only face regions at full size', async () => {
+    const img = await load('wh_biden_obama_greenroom');
+    const src = new CountingSource(img);
+    const r = await engine.run(src, { direction: 'male2female', upscale: false });
+    expect(r.faces).toHaveLength(2);
+    expect(src.previewSide).toBeLessThanOrEqual(2048);
+    expect(src.regionPixels).toBeLessThan(0.25 * img.width * img.height);
+    for (const f of r.faces) {
+      const { box, mask, rgba } = f.patch;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.y).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(img.width);
+      expect(box.y + box.height).toBeLessThanOrEqual(img.height);
+      expect(rgba.width).toBe(box.width);
+      const soft = mask.data.filter((v) => v > 0 && v < 255).length;
+      expect(mask.data.filter((v) => v === 255).length).toBeGreaterThan(0);
+      expect(soft).toBeGreaterThan(0.05 * mask.data.length);
+    }
+    for (const k of ['detect', 'align', 'transform', 'paste'] as const) expect(r.timings[k]).toBeGreaterThan(0);
+    expect(r.timings.upscale).toBe(0);
+  });
+
+  test('strength scales the mask; 0 changes nothing', async () => {
+    const img = await load('nasa_astronaut_collins');
+    const faces = await engine.detect(new MemoryPhotoSource(img));
+    const full = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', upscale: false }, faces);
+    const half = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', upscale: false, strength: 0.5 }, faces);
+    const none = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', upscale: false, strength: 0 }, faces);
+    expect(Math.max(...full.faces[0].patch.mask.data)).toBe(255);
+    expect(Math.max(...half.faces[0].patch.mask.data)).toBeLessThanOrEqual(128);
+    expect(Math.max(...none.faces[0].patch.mask.data)).toBe(0);
+    await expect(engine.run(new MemoryPhotoSource(img), { direction: 'male2female', strength: 1.5 }, faces)).rejects.toThrow(/between 0 and 1/);
+  });
+
+  test('upscaling gives a 4x face before paste-back', async () => {
+    const img = await load('ccby_chris_pratt');
+    const r = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female' });
+    expect(r.upscaler).toMatch(/srresnet/);
+    expect(r.timings.upscale).toBeGreaterThan(0);
+  });
+
+  test('face selection, minimum size, unknown direction', async () => {
+    const img = await load('wh_biden_obama_greenroom');
+    const faces = await engine.detect(new MemoryPhotoSource(img));
+    const largest = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', faces: 'largest', upscale: false }, faces);
+    expect(largest.faces).toHaveLength(1);
+    const second = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', faces: 2, upscale: false }, faces);
+    expect(second.faces[0].face).toBe(faces[1]);
+    await expect(engine.run(new MemoryPhotoSource(img), { direction: 'male2female', faces: 5 }, faces)).rejects.toThrow(/Face 5 was asked for, but 2/);
+    const small = await load('wh_obama_official_240p');
+    await expect(engine.run(new MemoryPhotoSource(small), { direction: 'male2female', minFaceSize: 100 }))
+      .rejects.toMatchObject({ code: 'FACE_TOO_SMALL' });
+    await expect(engine.run(new MemoryPhotoSource(small), { direction: 'cat2dog' })).rejects.toThrow(/No model for direction "cat2dog". Available directions: .*male2female/);
+    const cat = await load('neg_cc0_chelsea_cat');
+    await expect(engine.run(new MemoryPhotoSource(cat), { direction: 'male2female' })).rejects.toMatchObject({ code: 'NO_FACE' });
+  });
+
+  test('a cancelled run stops with CANCELLED and returns nothing', async () => {
+    const img = await load('wh_flotus_tarmac_children');
+    const ctl = new AbortController();
+    const p = engine.run(new MemoryPhotoSource(img), {
+      direction: 'male2female', signal: ctl.signal,
+      onProgress: (s) => { if (s.stage === 'transform') ctl.abort(); },
+    });
+    await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  test('a damaged model file is refused with a clear error', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faceshift-models-'));
+    fs.cpSync(MODELS_DIR, dir, { recursive: true });
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    const gen = manifest.models.find((m: { direction?: string }) => m.direction === 'male2female');
+    const file = path.join(dir, gen.file);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    const broken = await createNodeEngine({ modelsDir: dir });
+    const img = await load('nasa_astronaut_collins');
+    const err = await broken.run(new MemoryPhotoSource(img), { direction: 'male2female' }).catch((e) => e);
+    expect(err.message).toMatch(new RegExp(`${gen.file} is damaged or not the shipped version.*Restore it`));
+    await broken.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('engine service (the JSON protocol the Photoshop webview speaks)', () => {
+  test('detect -> regions -> transform over JSON, with progress; cancel stops a job', async () => {
+    const service = new EngineService(engine, 'native');
+    const replies: Reply[] = [];
+    const send = async (req: Request) => {
+      // a real JSON round trip, as through the webview bridge
+      await service.handle(JSON.parse(JSON.stringify(req)), (r) => replies.push(JSON.parse(JSON.stringify(r))));
+      return replies[replies.length - 1];
+    };
+    const ready = await send({ type: 'init', id: '1' });
+    expect(ready).toMatchObject({ type: 'ready', backend: 'native' });
+    expect((ready as { directions: { direction: string }[] }).directions.map((d) => d.direction)).toEqual(expect.arrayContaining(['male2female', 'female2male']));
+
+    const img = await load('wh_biden_obama_greenroom');
+    const preview = await new MemoryPhotoSource(img).readPreview(1024);
+    const photoSize = { width: img.width, height: img.height };
+    const faces = await send({ type: 'detect', id: '2', photo: photoSize, preview: encodeImage(preview) });
+    expect(faces.type).toBe('faces');
+    const found = (faces as Extract<Reply, { type: 'faces' }>).faces as DetectedFace[];
+    expect(found).toHaveLength(2);
+    const regions = await send({ type: 'regions', id: '3', photo: photoSize, faces: found });
+    const boxes = (regions as Extract<Reply, { type: 'regions' }>).boxes;
+    const result = await send({
+      type: 'transform', id: '4', photo: photoSize, faces: found,
+      regions: boxes.map((b) => ({ box: b, image: encodeImage(cropRGBA(img, b.x, b.y, b.width, b.height)) })),
+      options: { direction: 'male2female', upscale: false },
+    });
+    expect(result.type).toBe('result');
+    expect(replies.some((r) => r.type === 'progress' && r.id === '4')).toBe(true);
+    const patches: WirePatch[] = (result as Extract<Reply, { type: 'result' }>).patches;
+    expect(patches).toHaveLength(2);
+    for (const p of patches) {
+      expect(decodeImage(p.mask).data.length).toBe(p.box.width * p.box.height);
+      expect(decodeImage(p.rgba).data.length).toBe(p.box.width * p.box.height * 4);
+    }
+    // a transform without the pixels it needs is refused clearly
+    const missing = await send({ type: 'transform', id: '5', photo: photoSize, faces: found, regions: [], options: { direction: 'male2female' } });
+    expect(missing).toMatchObject({ type: 'error', code: 'BAD_INPUT' });
+    // cancel
+    const job = service.handle({
+      type: 'transform', id: '6', photo: photoSize, faces: found,
+      regions: boxes.map((b) => ({ box: b, image: encodeImage(cropRGBA(img, b.x, b.y, b.width, b.height)) })),
+      options: { direction: 'male2female' },
+    }, (r) => replies.push(r));
+    await service.handle({ type: 'cancel', id: '7', target: '6' }, () => undefined);
+    await job;
+    expect(replies[replies.length - 1]).toMatchObject({ id: '6', type: 'error', code: 'CANCELLED' });
+  });
+});
