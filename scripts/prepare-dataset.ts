@@ -27,13 +27,15 @@ const PAD = 0.5;
 
 interface Row { file: string; age: number; gender: number; race: number; sharpness: number; grayscale: number; }
 function readLabels(dataset: string): Row[] {
-  const lines = fs.readFileSync(path.join(dataset, 'labels.csv'), 'utf8').trim().split('\n');
-  const head = lines[0].split(',');
+  const lines = fs.readFileSync(path.join(dataset, 'labels.csv'), 'utf8').trim().split(/\r?\n/); // the file has CRLF line ends
+  const head = lines[0].split(',').map((h) => h.trim());
   return lines.slice(1).map((l) => {
     const v = l.split(',');
     const o: Record<string, string> = {};
     head.forEach((h, i) => { o[h] = v[i]; });
-    return { file: o.file, age: +o.age, gender: +o.gender, race: +o.race, sharpness: +o.sharpness, grayscale: +o.grayscale };
+    const r = { file: o.file, age: +o.age, gender: +o.gender, race: +o.race, sharpness: +o.sharpness, grayscale: +o.grayscale };
+    if ([r.age, r.gender, r.race, r.grayscale].some((v) => !Number.isFinite(v))) throw new Error(`labels.csv: bad row "${l}"`);
+    return r;
   });
 }
 

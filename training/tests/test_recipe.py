@@ -106,6 +106,10 @@ class SmokeTraining(unittest.TestCase):
             meta = json.load(f)
         self.assertEqual(meta['size'], 128)
         self.assertEqual(os.path.getsize(os.path.join(self.cache, 'faces128.u8')), len(meta['items']) * 128 * 128 * 3)
+        for it in meta['items']:  # labels parsed (labels.csv has CRLF line ends)
+            self.assertIn(it['grayscale'], (0, 1))
+            self.assertIn(it['gender'], (0, 1))
+            self.assertIn(it['split'], ('train', 'val'))
 
     def test_cyclegan_smoke_resume_export(self):
         out = os.path.join(self.tmp, 'cg')
