@@ -9,7 +9,7 @@
 set -euo pipefail
 DATASET=${1:?usage: train_all.sh <dataset dir>}
 cd "$(dirname "$0")/.."
-P1=${P1:-70} P2=${P2:-45} SR=${SR:-45}
+P1=${P1:-65} P2=${P2:-55} SR=${SR:-25}
 export OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE PYTHONUNBUFFERED=1
 PY=/usr/bin/python3
 RUNS=training/runs

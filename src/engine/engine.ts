@@ -3,7 +3,7 @@
  * through a PhotoSource, runs nets through a NetRuntime, and returns per-face patches (pixels,
  * soft mask, place in the photo). It never modifies or returns a whole photo.
  */
-import { RGBAImage, toPlanar, fromPlanar } from '../core/image';
+import { RGBAImage, toPlanar, fromPlanar, resizeArea } from '../core/image';
 import { Affine, Box, composeAffine, invertAffine, transformedBounds, warpAffine } from '../core/geometry';
 import { AlignTemplate, alignFace, alignmentTransform } from '../core/align';
 import { FacePatch, pasteBack } from '../core/blend';
@@ -116,10 +116,11 @@ export class FaceEngine {
   async detect(source: PhotoSource, signal?: AbortSignal): Promise<DetectedFace[]> {
     const preview = await source.readPreview(PREVIEW_MAX_SIDE);
     const k = source.width / preview.width; // photo pixels per preview pixel
+    const pyramid = buildPyramid(preview);
     const found: DetectedFace[] = [];
     for (const v of planDetectionViews(preview.width, preview.height)) {
       throwIfAborted(signal);
-      found.push(...await this.detectInView(preview, v.x, v.y, v.size));
+      found.push(...await this.detectInView(pyramid, v.x, v.y, v.size));
     }
     const merged = mergeDetections(found);
     // Second pass: look again at each face from close up, for keypoints precise enough to align on.
@@ -128,16 +129,21 @@ export class FaceEngine {
       throwIfAborted(signal);
       const side = Math.max(f.box.width, f.box.height) * 2.5;
       const cx = f.box.x + f.box.width / 2, cy = f.box.y + f.box.height / 2;
-      const near = await this.detectInView(preview, cx - side / 2, cy - side / 2, side);
+      const near = await this.detectInView(pyramid, cx - side / 2, cy - side / 2, side);
       const best = near.sort((a, b) => dist(a, cx, cy) - dist(b, cx, cy))[0];
       refined.push(best && dist(best, cx, cy) < side / 4 ? { ...best, score: Math.max(best.score, f.score) } : f);
     }
     return orderFaces(mergeDetections(refined).map((f) => scaleFace(f, k)));
   }
 
-  private async detectInView(img: RGBAImage, x: number, y: number, size: number): Promise<DetectedFace[]> {
+  /** Run the detector on a square of the preview (may extend past it: edge pixels pad). */
+  private async detectInView(pyramid: RGBAImage[], x: number, y: number, size: number): Promise<DetectedFace[]> {
     const s = size / VIEW_SIZE;
-    const viewToImg: Affine = [s, 0, x, 0, s, y];
+    // sample from the pyramid level that leaves at most 2x to shrink (4 samples a pixel, not 64)
+    const level = Math.max(0, Math.min(pyramid.length - 1, Math.floor(Math.log2(s))));
+    const img = pyramid[level];
+    const k = pyramid[0].width / img.width;
+    const viewToImg: Affine = [s / k, 0, x / k, 0, s / k, y / k];
     const view = warpAffine(img, viewToImg, VIEW_SIZE, VIEW_SIZE);
     const raw = await this.detector.detect(view);
     return raw.map((d) => ({
@@ -242,6 +248,17 @@ export class FaceEngine {
     for (const p of this.nets.values()) { try { (await p).dispose(); } catch { /* already failed */ } }
     this.nets.clear();
   }
+}
+
+/** Halving pyramid of the preview, down to about the detector's view size. */
+function buildPyramid(img: RGBAImage): RGBAImage[] {
+  const levels = [img];
+  let cur = img;
+  while (Math.min(cur.width, cur.height) >= 2 * VIEW_SIZE) {
+    cur = resizeArea(cur, Math.round(cur.width / 2), Math.round(cur.height / 2));
+    levels.push(cur);
+  }
+  return levels;
 }
 
 function dist(f: DetectedFace, cx: number, cy: number): number {
