@@ -16,7 +16,7 @@ import { OrtNodeRuntime } from '../src/runtime/onnx.node';
 import { OrtWebRuntime, OrtWebModule } from '../src/runtime/onnx.web';
 import type { NetRuntime } from '../src/runtime/net';
 import { decodePhoto, MemoryPhotoSource } from '../src/cli/photo';
-import { facesToLayer, compositeLayer } from '../src/cli/layer';
+import { facesToLayer, compositeLayer } from '../src/core/layer';
 import { buildPsd } from '../src/cli/psd';
 
 const ROOT = path.join(__dirname, '..');

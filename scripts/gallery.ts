@@ -37,7 +37,7 @@ async function main() {
   ];
   const W = Math.max(...rows.map((r) => r.w)) * 2 + 10;
   const H = rows.length * 330;
-  const composites: sharp.OverlayOptions[] = [];
+  const composites: { input: Buffer; left: number; top: number }[] = [];
   rows.forEach((r, i) => { composites.push({ input: r.a, left: 0, top: i * 330 }, { input: r.b, left: r.w + 10, top: i * 330 }); });
   await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(composites).png().toFile(path.join(ROOT, 'docs', 'gallery.png'));
   const first = rows[0];

@@ -14,7 +14,7 @@ import { FaceShiftError } from '../engine/errors';
 import { parseFaceSelection, FaceSelection } from '../core/faces';
 import { listDirections } from '../models/manifest';
 import { decodePhoto, MemoryPhotoSource } from './photo';
-import { facesToLayer, compositeLayer } from './layer';
+import { facesToLayer, compositeLayer } from '../core/layer';
 import { buildPsd } from './psd';
 
 export const EXIT = { OK: 0, SOME_FAILED: 1, USAGE: 2, CANCELLED: 130 } as const;

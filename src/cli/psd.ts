@@ -1,7 +1,7 @@
 /** Layered PSD output with ag-psd: the original untouched at the bottom, the faces above with a layer mask. */
 import { writePsdBuffer, Psd, Layer } from 'ag-psd';
 import type { RGBAImage } from '../core/image';
-import type { FaceLayer } from './layer';
+import type { FaceLayer } from '../core/layer';
 
 export interface PsdContent {
   original: RGBAImage;

@@ -1,7 +1,7 @@
 /** Turn the engine's per-face patches into one layer (pixels + mask) and into a composited photo. */
-import { RGBAImage, GrayImage, createRGBA, createGray } from '../core/image';
-import type { Box } from '../core/geometry';
-import type { FacePatch } from '../core/blend';
+import { RGBAImage, GrayImage, createRGBA, createGray } from './image';
+import type { Box } from './geometry';
+import type { FacePatch } from './blend';
 // Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
 const { max, min } = Math;
 

@@ -1,0 +1,95 @@
+/**
+ * Action recording (Photoshop 25.0+). While the user records an action, a successful run adds one
+ * step, "FaceShift male2female", holding the options. Playing the action calls the global
+ * function named in the step, `faceshiftPlayback(executionContext, info)`, which runs the same
+ * options on the then-active layer without showing the panel.
+ *
+ * Photoshop stores only the function's name: the function must exist (assigned to globalThis)
+ * whenever the action plays, so the plugin installs it as soon as it loads.
+ */
+import type { FaceChoice, FaceShiftController, FaceShiftSettings, RunResult } from './controller';
+import { PhotoshopError } from './errors';
+import type { PhotoshopHost } from './controller';
+import { checkSettings } from './validate';
+
+export const PLAYBACK_METHOD = 'faceshiftPlayback';
+
+/** What a recorded step stores: plain JSON, shown in the Actions panel where Photoshop knows the names. */
+export interface RecordedOptions {
+  direction: string;
+  strength: number;
+  faces: FaceChoice;
+  upscale: boolean;
+}
+
+export function stepName(direction: string): string {
+  return `FaceShift ${direction}`;
+}
+
+export function toRecorded(s: FaceShiftSettings): RecordedOptions {
+  return { direction: s.direction, strength: s.strength, faces: s.faces, upscale: s.upscale };
+}
+
+/** Settings back from a step's info (anything recorded by an older or newer version is checked). */
+export function fromRecorded(info: unknown): FaceShiftSettings {
+  const o = (info ?? {}) as Partial<RecordedOptions>;
+  const settings: FaceShiftSettings = {
+    direction: String(o.direction ?? ''),
+    strength: typeof o.strength === 'number' ? o.strength : 1,
+    faces: o.faces === 'all' || o.faces === 'largest' ? o.faces : typeof o.faces === 'number' ? o.faces : 'all',
+    upscale: typeof o.upscale === 'boolean' ? o.upscale : true,
+  };
+  checkSettings(settings);
+  return settings;
+}
+
+/**
+ * After a successful run from the panel: add the step if an action is being recorded. Photoshop
+ * ignores the call when nothing is being recorded; a failure here never undoes the run.
+ */
+export async function recordRun(host: PhotoshopHost, settings: FaceShiftSettings): Promise<boolean> {
+  try {
+    await host.recordAction({ name: stepName(settings.direction), methodName: PLAYBACK_METHOD }, { ...toRecorded(settings) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The executionContext Photoshop passes on playback (same shape as executeAsModal's). */
+export interface PlaybackContext { isCancelled?: boolean; onCancel?: (() => void) | undefined }
+
+export interface PlaybackHooks {
+  /** before the run (the panel, if open, can show that an action is running) */
+  onStart?(settings: FaceShiftSettings): void;
+  onDone?(result: RunResult): void;
+  onError?(error: PhotoshopError): void;
+}
+
+/**
+ * Assign the playback handler on `target` (globalThis in the plugin). It returns undefined so
+ * "Record Again" keeps the step's options as they were.
+ */
+export function installPlayback(target: object, controller: () => FaceShiftController | Promise<FaceShiftController>, hooks: PlaybackHooks = {}): void {
+  (target as Record<string, unknown>)[PLAYBACK_METHOD] = async (executionContext: PlaybackContext | undefined, info: unknown): Promise<undefined> => {
+    const ctl = new AbortController();
+    if (executionContext) {
+      if (executionContext.isCancelled) ctl.abort();
+      try { executionContext.onCancel = () => ctl.abort(); } catch { /* read-only in some versions */ }
+    }
+    let settings: FaceShiftSettings;
+    try {
+      settings = fromRecorded(info);
+      hooks.onStart?.(settings);
+      const c = await controller();
+      const result = await c.run(settings, { signal: ctl.signal });
+      hooks.onDone?.(result);
+    } catch (e) {
+      const err = e instanceof PhotoshopError ? e : new PhotoshopError('ENGINE', (e as Error)?.message ?? String(e));
+      hooks.onError?.(err);
+      // Photoshop stops the action and reports the failure
+      throw err;
+    }
+    return undefined;
+  };
+}
