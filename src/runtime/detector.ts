@@ -9,6 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceDetection from '@tensorflow-models/face-detection';
 import type { RGBAImage } from '../core/image';
 import type { Point } from '../core/geometry';
+import { Manifest, ModelFiles, readVerified } from '../models/manifest';
 
 export interface DetectorWeights {
   /** model.json of the tfjs graph model */
@@ -27,6 +28,16 @@ export interface RawDetection {
 interface MpDetection {
   score?: number[];
   locationData: { relativeBoundingBox: { xMin: number; yMin: number; width: number; height: number }; relativeKeypoints: { x: number; y: number }[] };
+}
+
+/** The detector's model.json and weights, named by the manifest and verified against it. */
+export async function readDetectorWeights(files: ModelFiles, manifest: Manifest): Promise<DetectorWeights> {
+  const json = manifest.detector.files.find((f) => f.file.endsWith('.json'));
+  const bin = manifest.detector.files.find((f) => f.file.endsWith('.bin'));
+  if (!json || !bin) throw new Error('The manifest names no detector model.json and .bin.');
+  const modelJson = JSON.parse(new TextDecoder().decode(await readVerified(files, json)));
+  const weights = await readVerified(files, bin);
+  return { modelJson, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer };
 }
 
 let backendReady: Promise<void> | null = null;

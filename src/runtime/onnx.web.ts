@@ -13,8 +13,11 @@ export type WebDevice = 'auto' | 'webgpu' | 'wasm';
 
 export interface WebRuntimeOptions {
   device?: WebDevice;
-  /** URL prefix of ort's .wasm/.mjs files (the bundle copies them beside the page). */
-  wasmPaths?: string;
+  /**
+   * Where ort's runtime files are: a URL prefix for its .wasm and .mjs, or `{ wasm }`, the URL
+   * of the .wasm alone (the bundled build then uses its embedded glue and imports no module).
+   */
+  wasmPaths?: string | { wasm?: string; mjs?: string };
   threads?: number;
 }
 

@@ -1,0 +1,216 @@
+/**
+ * The Photopea plugin page (dist/photopea) in Chromium, inside the Photopea emulator
+ * (test/browser/photopea-emulator): the engine runs in the page (WASM here), the layer and its
+ * mask arrive through the same scripts Photopea would run. A forger frame from another origin
+ * answers every script first with a forged error, end and file; the plugin must not listen.
+ */
+import type { Frame, Page } from 'playwright-core';
+import { HAVE_CHROMIUM, Browser, Served, ensureBuilt, forwardConsole, launch, serve } from './support';
+
+const d = HAVE_CHROMIUM ? describe : describe.skip;
+jest.setTimeout(240_000);
+
+interface LayerInfo { name: string; kind: string; bounds: number[]; hash: string; mask: { sum: number; max: number; box: number[] } | null }
+interface Summary { docs: { name: string; width: number; height: number; layers: LayerInfo[]; selection: boolean; composite: string }[]; scripts: number; errors: string[] }
+interface LastRun { detected: { box: { x: number; y: number; width: number; height: number } }[]; transformed: number; layer: { name: string; box: { x: number; y: number; width: number; height: number }; maskSum: number; maskMax: number }; timings: Record<string, number> }
+
+declare const emu: {
+  summary(): Promise<Summary>; idle(): Promise<void>; openPhoto(url: string): Promise<string>; closeActive(): void;
+  state: { failOn: string | null; closeAfterExport: boolean; forged?: number; documents: unknown[] };
+};
+declare const faceshift: { ready: Promise<unknown>; photopea: Promise<boolean>; bridge: { ignored: number }; panel: { lastRun: LastRun | null } };
+
+d('Photopea plugin in Chromium, with the Photopea emulator', () => {
+  let server: Served, other: Served, browser: Browser;
+  const logs: string[] = [];
+  let page: Page, plugin: Frame;
+  const A = () => `http://127.0.0.1:${server.port}`;
+
+  async function openEmulator(opts: { trustEmulator: boolean; forger: boolean }): Promise<{ page: Page; plugin: Frame }> {
+    const p = await browser.context.newPage();
+    // the plugin is served from another origin than "Photopea" (localhost vs 127.0.0.1), as in real life
+    const pluginUrl = `http://localhost:${server.port}/plugin/index.html?device=wasm${opts.trustEmulator ? `&origin=${encodeURIComponent(A())}` : ''}`;
+    let url = `${A()}/emulator/index.html?plugin=${encodeURIComponent(pluginUrl)}`;
+    if (opts.forger) url += `&forger=${encodeURIComponent(`http://127.0.0.1:${other.port}/emulator/forger.html`)}`;
+    await p.goto(url);
+    await p.waitForFunction(() => (window as unknown as { emu?: { loaded?: boolean } }).emu?.loaded === true);
+    let f: Frame | undefined;
+    for (let i = 0; i < 100 && !f; i++) {
+      f = p.frames().find((x) => x.url().includes('/plugin/index.html'));
+      if (!f) await p.waitForTimeout(100);
+    }
+    if (!f) throw new Error('plugin frame did not load');
+    await f.waitForFunction(() => typeof (window as unknown as { faceshift?: unknown }).faceshift === 'object');
+    await f.evaluate(async () => { await faceshift.ready; return true; });
+    return { page: p, plugin: f };
+  }
+
+  /** Click a button and wait until the status line settles (ok or error) after leaving "Working…". */
+  async function clickAndWait(f: Frame, selector: string): Promise<{ text: string; kind: string }> {
+    await f.click(selector);
+    await f.waitForFunction(() => {
+      const s = document.getElementById('status')!;
+      return (document.getElementById('run') as HTMLButtonElement).disabled === false && s.textContent !== 'Working…';
+    }, undefined, { timeout: 200_000 });
+    return f.evaluate(() => ({ text: document.getElementById('status')!.textContent ?? '', kind: document.getElementById('status')!.className }));
+  }
+
+  async function resetDocs(photos: string[]): Promise<Summary> {
+    await page.evaluate(() => { while (emu.state.documents.length) emu.closeActive(); });
+    for (const ph of photos) await page.evaluate((u) => emu.openPhoto(u), `${A()}/photos/${ph}`);
+    await page.evaluate(() => emu.idle());
+    return page.evaluate(() => emu.summary());
+  }
+
+  beforeAll(async () => {
+    ensureBuilt();
+    server = await serve();
+    other = await serve();
+    browser = await launch();
+    forwardConsole(browser.context, logs);
+    ({ page, plugin } = await openEmulator({ trustEmulator: true, forger: true }));
+    expect(await plugin.evaluate(() => faceshift.photopea)).toBe(true);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await other?.close();
+  });
+
+  afterEach(() => {
+    // the page's own errors explain most failures; keep them in the output
+    const errors = logs.splice(0).filter((l) => !l.includes('Photopea script error'));
+    if (errors.length) console.log(errors.join('\n'));
+  });
+
+  test('no document open: a clear message, nothing changes', async () => {
+    await resetDocs([]);
+    const s = await clickAndWait(plugin, '#run');
+    expect(s.kind).toBe('error');
+    expect(s.text).toMatch(/No document is open in Photopea/);
+    expect((await page.evaluate(() => emu.summary())).docs).toHaveLength(0);
+  });
+
+  test('a photo without a face: a clear message, no new layer', async () => {
+    const before = await resetDocs(['neg_cc0_chelsea_cat.png']);
+    const s = await clickAndWait(plugin, '#run');
+    expect(s.kind).toBe('error');
+    expect(s.text).toMatch(/No face was found/);
+    const after = await page.evaluate(() => emu.summary());
+    expect(after.docs[0].layers).toHaveLength(1);
+    expect(after.docs[0].layers[0].hash).toBe(before.docs[0].layers[0].hash);
+  });
+
+  test('Find lists the faces; Transform adds one masked layer exactly over the face, the photo untouched', async () => {
+    const before = await resetDocs(['nasa_astronaut_collins.png']);
+    const forgedBefore = await page.evaluate(() => emu.state.forged ?? 0);
+    const found = await clickAndWait(plugin, '#find');
+    expect(found.text).toMatch(/Found 1 face/);
+    expect(await plugin.locator('#faces li').count()).toBe(1);
+    expect(await plugin.locator('#face-select option').allTextContents()).toEqual(['All faces', 'Largest face', 'Face 1 only']);
+
+    await plugin.selectOption('#direction', 'female2male');
+    await plugin.selectOption('#face-select', '1');
+    const t0 = Date.now();
+    const s = await clickAndWait(plugin, '#run');
+    const seconds = (Date.now() - t0) / 1000;
+    expect(s.kind).toBe('ok');
+    expect(s.text).toMatch(/1 face transformed into the new layer “FaceShift female->male”/);
+    await page.evaluate(() => emu.idle());
+    const after = await page.evaluate(() => emu.summary());
+    const run = await plugin.evaluate(() => faceshift.panel.lastRun!);
+    console.log(`transform in the plugin page (wasm, upscale on): ${seconds.toFixed(1)} s; stages ms ${JSON.stringify(Object.fromEntries(Object.entries(run.timings).map(([k, v]) => [k, Math.round(v)])))}`);
+
+    const doc = after.docs[0];
+    expect(doc.layers.map((l) => l.name)).toEqual(['FaceShift female->male', 'Background']);
+    const [top, bottom] = doc.layers;
+    // the source layer is exactly as it was; no selection is left behind; no script failed
+    expect(bottom.hash).toBe(before.docs[0].layers[0].hash);
+    expect(bottom.mask).toBeNull();
+    expect(doc.selection).toBe(false);
+    expect(after.errors).toEqual([]);
+    // placed exactly on the layer's box, which covers the detected face
+    const { box } = run.layer;
+    expect(top.bounds).toEqual([box.x, box.y, box.x + box.width, box.y + box.height]);
+    const f = run.detected[0].box;
+    const cx = f.x + f.width / 2, cy = f.y + f.height / 2;
+    expect(cx).toBeGreaterThan(box.x); expect(cx).toBeLessThan(box.x + box.width);
+    expect(cy).toBeGreaterThan(box.y); expect(cy).toBeLessThan(box.y + box.height);
+    // the mask is the engine's soft mask (the helper's corners may add 1 each), inside the box
+    expect(top.kind).toBe('pixel');
+    expect(top.mask).not.toBeNull();
+    expect(top.mask!.max).toBe(run.layer.maskMax);
+    expect(Math.abs(top.mask!.sum - run.layer.maskSum)).toBeLessThanOrEqual(4);
+    expect(top.mask!.box[0]).toBeGreaterThanOrEqual(box.x);
+    expect(top.mask!.box[2]).toBeLessThanOrEqual(box.x + box.width);
+    // and the face did change
+    expect(doc.composite).not.toBe(before.docs[0].composite);
+    // every script was answered first by the forger from another origin, and nothing came of it
+    expect(await page.evaluate(() => emu.state.forged ?? 0)).toBeGreaterThan(forgedBefore);
+    expect(await plugin.evaluate(() => faceshift.bridge.ignored)).toBeGreaterThan(0);
+  });
+
+  test('Cancel stops the run and changes nothing', async () => {
+    const before = await resetDocs(['nasa_astronaut_collins.png']);
+    await plugin.click('#run');
+    await plugin.click('#cancel');
+    await plugin.waitForFunction(() => !(document.getElementById('run') as HTMLButtonElement).disabled, undefined, { timeout: 120_000 });
+    expect(await plugin.textContent('#status')).toBe('Cancelled. Nothing was changed.');
+    await page.evaluate(() => emu.idle());
+    const after = await page.evaluate(() => emu.summary());
+    expect(after.docs[0].layers.map((l) => l.name)).toEqual(['Background']);
+    expect(after.docs[0].composite).toBe(before.docs[0].composite);
+  });
+
+  test('an error reported by Photopea is shown and the half-made layer is removed', async () => {
+    const before = await resetDocs(['nasa_astronaut_collins.png']);
+    await page.evaluate(() => { emu.state.failOn = 'executeAction'; });
+    try {
+      await plugin.uncheck('#upscale');
+      const s = await clickAndWait(plugin, '#run');
+      expect(s.kind).toBe('error');
+      expect(s.text).toMatch(/Photopea reported an error: “General Photoshop error occurred/);
+      expect(s.text).toMatch(/Nothing was changed/);
+    } finally {
+      await page.evaluate(() => { emu.state.failOn = null; });
+      await plugin.check('#upscale');
+    }
+    await page.evaluate(() => emu.idle());
+    const after = await page.evaluate(() => emu.summary());
+    expect(after.docs[0].layers.map((l) => l.name)).toEqual(['Background']);
+    expect(after.docs[0].layers[0].hash).toBe(before.docs[0].layers[0].hash);
+    expect(after.docs[0].composite).toBe(before.docs[0].composite);
+  });
+
+  test('the document closed mid-run: a clear message, and the other document is not written to', async () => {
+    const before = await resetDocs(['neg_cc0_chelsea_cat.png', 'nasa_astronaut_collins.png']);
+    await page.evaluate(() => { emu.state.closeAfterExport = true; });
+    await plugin.uncheck('#upscale');
+    const s = await clickAndWait(plugin, '#run');
+    await plugin.check('#upscale');
+    expect(s.kind).toBe('error');
+    expect(s.text).toMatch(/closed or changed while FaceShift was working/);
+    await page.evaluate(() => emu.idle());
+    const after = await page.evaluate(() => emu.summary());
+    expect(after.docs).toHaveLength(1);
+    expect(after.docs[0].name).toBe('neg_cc0_chelsea_cat.png');
+    expect(after.docs[0].layers).toHaveLength(1);
+    expect(after.docs[0].composite).toBe(before.docs[0].composite);
+  });
+
+  test('a frame whose origin is not Photopea\'s is not listened to', async () => {
+    // the same emulator, but the plugin trusts only https://www.photopea.com (its default)
+    const { page: p, plugin: f } = await openEmulator({ trustEmulator: false, forger: false });
+    try {
+      await p.evaluate((u) => emu.openPhoto(u), `${A()}/photos/nasa_astronaut_collins.png`);
+      expect(await f.evaluate(() => faceshift.photopea)).toBe(false);
+      expect(await f.textContent('#status')).toMatch(/Photopea did not answer/);
+      expect(await f.evaluate(() => faceshift.bridge.ignored)).toBeGreaterThan(0);
+      const after = await p.evaluate(() => emu.summary());
+      expect(after.docs[0].layers).toHaveLength(1);
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * Browser-test plumbing: build the web bundles when missing, serve them (and the Photopea
+ * emulator and test photos) from a local HTTP server, and run Debian's Chromium headless with a
+ * fresh profile. No network: everything is served from this machine.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as http from 'http';
+import { spawnSync } from 'child_process';
+import type { AddressInfo } from 'net';
+import { chromium, BrowserContext } from 'playwright-core';
+import { PHOTOS } from '../helpers/photos';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const DIST = path.join(ROOT, 'dist');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
+
+/** Build the web bundles once if they are not there (npm test builds them first anyway). */
+export function ensureBuilt(): void {
+  const needed = ['photopea/index.html', 'photopea/faceshift.js', 'photoshop/engine/index.html', 'photoshop/models/manifest.json'];
+  if (needed.every((f) => fs.existsSync(path.join(DIST, f)))) return;
+  const r = spawnSync('npx', ['webpack', '--config-name', 'photopea', '--config-name', 'photoshop-engine'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('webpack build failed; run `npx webpack` to see why.');
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json',
+  '.wasm': 'application/wasm', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.svg': 'image/svg+xml',
+};
+
+/** URL prefix -> folder */
+export const MOUNTS: Record<string, string> = {
+  '/plugin/': path.join(DIST, 'photopea'),
+  '/ps/': path.join(DIST, 'photoshop'),
+  '/emulator/': path.join(__dirname, 'photopea-emulator'),
+  '/photos/': PHOTOS,
+};
+
+export interface Served { port: number; close(): Promise<void> }
+
+/** A static file server over MOUNTS on 127.0.0.1 (reachable as 127.0.0.1 and localhost: two origins). */
+export async function serve(): Promise<Served> {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const mount = Object.keys(MOUNTS).find((m) => url.pathname.startsWith(m));
+    const base = mount && MOUNTS[mount];
+    const file = base && path.resolve(base, decodeURIComponent(url.pathname.slice(mount!.length)));
+    if (!base || !file || !file.startsWith(base) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+  };
+}
+
+export interface Browser { context: BrowserContext; close(): Promise<void> }
+
+/** Headless Chromium with a fresh profile; WebGPU on (a software adapter on machines without a GPU). */
+export async function launch(): Promise<Browser> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'faceshift-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    ignoreDefaultArgs: ['--headless'],
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
+  });
+  // Nothing may come from the network: fail any request that is not to this machine.
+  await context.route((u) => !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u.href) && !u.href.startsWith('data:') && !u.href.startsWith('blob:'), (r) => r.abort());
+  return {
+    context,
+    close: async () => { await context.close(); fs.rmSync(profile, { recursive: true, force: true }); },
+  };
+}
+
+/** Print the page's console errors in the test output (they explain most failures). */
+export function forwardConsole(ctx: BrowserContext, sink: string[] = []): string[] {
+  ctx.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') sink.push(`[${m.type()}] ${m.text()}`); });
+  ctx.on('weberror', (e) => sink.push(`[pageerror] ${e.error().message}`));
+  return sink;
+}
