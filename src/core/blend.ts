@@ -6,7 +6,7 @@
 import { RGBAImage, GrayImage, createGray, cropRGBA } from './image';
 import { Affine, Box, composeAffine, invertAffine, scaleAffine, transformedBounds, warpAffine, warpGray } from './geometry';
 import { faceMask, maskToGray } from './mask';
-import { matchColor } from './color';
+import { desaturate, isGrayscale, matchColor } from './color';
 // Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
 const { round } = Math;
 
@@ -98,12 +98,14 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   // does not alias even when the face shrinks; outside the crop it reads 0.
   const m = warpGray(maskToGray(mask, F, F), boxToFace, box.width, box.height, 0);
 
+  const original = cropRGBA(pixels, box.x - ox, box.y - oy, box.width, box.height);
   if (args.colorMatch ?? true) {
-    const original = cropRGBA(pixels, box.x - ox, box.y - oy, box.width, box.height);
     const weights = new Float32Array(m.length);
     for (let i = 0; i < m.length; i++) weights[i] = m[i] / 255;
     rgba = matchColor(rgba, original, weights);
   }
+  // A black-and-white photo gets a black-and-white face (the nets always answer in colour).
+  if (isGrayscale(original)) rgba = desaturate(rgba);
   for (let i = 3; i < rgba.data.length; i += 4) rgba.data[i] = 255;
 
   const outMask = createGray(box.width, box.height);

@@ -5,7 +5,7 @@
  */
 import { RGBAImage, createRGBA } from './image';
 // Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
-const { cbrt, max, min, pow, round, sqrt } = Math;
+const { abs, cbrt, max, min, pow, round, sqrt } = Math;
 
 export type Lab = [number, number, number];
 export type RGB = [number, number, number];
@@ -134,6 +134,25 @@ export function matchColor(source: RGBAImage, target: RGBAImage, mask: Float32Ar
       (lab[2] - s.mean[2]) * scale[2] + t.mean[2],
     );
     out.data[i * 4] = r; out.data[i * 4 + 1] = g; out.data[i * 4 + 2] = b;
+  }
+  return out;
+}
+
+/** True when every pixel is (nearly) neutral: a black-and-white photo stored as RGB. */
+export function isGrayscale(img: RGBAImage, tolerance = 3): boolean {
+  const d = img.data;
+  for (let i = 0; i < d.length; i += 4) {
+    if (abs(d[i] - d[i + 1]) > tolerance || abs(d[i + 1] - d[i + 2]) > tolerance) return false;
+  }
+  return true;
+}
+
+/** A new image with the Rec. 601 luma in all three channels (alpha kept). */
+export function desaturate(img: RGBAImage): RGBAImage {
+  const out: RGBAImage = { width: img.width, height: img.height, data: new Uint8ClampedArray(img.data) };
+  const d = out.data;
+  for (let i = 0; i < d.length; i += 4) {
+    d[i] = d[i + 1] = d[i + 2] = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
   }
   return out;
 }

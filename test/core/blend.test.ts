@@ -123,3 +123,18 @@ describe('compositePatch', () => {
     expect(() => compositePatch(p, { box: { x: 8, y: 2, width: 4, height: 2 }, rgba, mask })).toThrow(/outside/);
   });
 });
+
+describe('grayscale photos', () => {
+  test('a black-and-white photo gets a black-and-white face', () => {
+    const S = 64;
+    const photo = createRGBA(200, 200);
+    for (let i = 0; i < photo.data.length; i += 4) { const v = (i / 4) % 200; photo.data[i] = photo.data[i + 1] = photo.data[i + 2] = v; photo.data[i + 3] = 255; }
+    const face = createRGBA(S, S);
+    for (let i = 0; i < face.data.length; i += 4) { face.data[i] = 200; face.data[i + 1] = 80; face.data[i + 2] = 40; face.data[i + 3] = 255; }
+    const patch = pasteBack({ photo, face, fromCrop: [1, 0, 60, 0, 1, 60], cropSize: S })!;
+    for (let i = 0; i < patch.rgba.data.length; i += 4) {
+      expect(patch.rgba.data[i]).toBe(patch.rgba.data[i + 1]);
+      expect(patch.rgba.data[i + 1]).toBe(patch.rgba.data[i + 2]);
+    }
+  });
+});
