@@ -5,9 +5,8 @@
  * answers every script first with a forged error, end and file; the plugin must not listen.
  */
 import type { Frame, Page } from 'playwright-core';
-import { HAVE_CHROMIUM, Browser, Served, ensureBuilt, forwardConsole, launch, serve } from './support';
+import { Browser, Served, ensureBuilt, forwardConsole, launch, serve } from './support';
 
-const d = HAVE_CHROMIUM ? describe : describe.skip;
 jest.setTimeout(240_000);
 
 interface LayerInfo { name: string; kind: string; bounds: number[]; hash: string; mask: { sum: number; max: number; box: number[] } | null }
@@ -20,7 +19,7 @@ declare const emu: {
 };
 declare const faceshift: { ready: Promise<unknown>; photopea: Promise<boolean>; bridge: { ignored: number }; panel: { lastRun: LastRun | null } };
 
-d('Photopea plugin in Chromium, with the Photopea emulator', () => {
+describe('Photopea plugin in Chromium, with the Photopea emulator', () => {
   let server: Served, other: Served, browser: Browser;
   const logs: string[] = [];
   let page: Page, plugin: Frame;

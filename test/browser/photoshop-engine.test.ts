@@ -4,43 +4,28 @@
  * and a bad request) are posted to it the way the webview delivers them.
  */
 import sharp from 'sharp';
-import { HAVE_CHROMIUM, Browser, Served, ensureBuilt, forwardConsole, launch, serve } from './support';
+import { useBrowser } from './support';
 import { photo } from '../helpers/photos';
 import { Reply, Request, decodeImage, encodeImage } from '../../src/engine/protocol';
 import type { DetectedFace } from '../../src/core/faces';
 import type { Box } from '../../src/core/geometry';
 import { cropRGBA } from '../../src/core/image';
 
-const d = HAVE_CHROMIUM ? describe : describe.skip;
 jest.setTimeout(240_000);
 
 declare const window: Window & { __replies: Reply[]; uxpHost: { postMessage(m: unknown): void } };
 
-d('Photoshop engine page in Chromium (uxpHost shimmed)', () => {
-  let server: Served, browser: Browser;
-  const logs: string[] = [];
-
-  beforeAll(async () => {
-    ensureBuilt();
-    server = await serve();
-    browser = await launch();
-    forwardConsole(browser.context, logs);
-  }, 120_000);
-
-  afterAll(async () => {
-    if (logs.length) console.log(logs.join('\n'));
-    await browser?.close();
-    await server?.close();
-  });
+describe('Photoshop engine page in Chromium (uxpHost shimmed)', () => {
+  const env = useBrowser();
 
   test('init, detect, regions, transform over the JSON protocol', async () => {
-    const page = await browser.context.newPage();
+    const page = await env.browser().context.newPage();
     // the webview's bridge to the panel: JSON only, so replies are copied through JSON
     await page.addInitScript(() => {
       window.__replies = [];
       window.uxpHost = { postMessage: (m: unknown) => { window.__replies.push(JSON.parse(JSON.stringify(m))); } };
     });
-    await page.goto(`http://127.0.0.1:${server.port}/ps/engine/index.html?device=wasm`);
+    await page.goto(`http://127.0.0.1:${env.server().port}/ps/engine/index.html?device=wasm`);
 
     const send = (msg: Request, asString = false) => page.evaluate(([m, s]) => { window.postMessage(s ? JSON.stringify(m) : m, '*'); }, [msg, asString] as const);
     const reply = async <T extends Reply['type']>(id: string, type: T | 'error'): Promise<Extract<Reply, { type: T | 'error' }>> => {

@@ -15,7 +15,6 @@ import { PHOTOS } from '../helpers/photos';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const DIST = path.join(ROOT, 'dist');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
 
 /** Build the web bundles once if they are not there (npm test builds them first anyway). */
 export function ensureBuilt(): void {
@@ -65,6 +64,9 @@ export interface Browser { context: BrowserContext; close(): Promise<void> }
 
 /** Headless Chromium with a fresh profile; WebGPU on (a software adapter on machines without a GPU). */
 export async function launch(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH.`);
+  }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'faceshift-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -86,4 +88,22 @@ export function forwardConsole(ctx: BrowserContext, sink: string[] = []): string
   ctx.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') sink.push(`[${m.type()}] ${m.text()}`); });
   ctx.on('weberror', (e) => sink.push(`[pageerror] ${e.error().message}`));
   return sink;
+}
+
+/** Build once, serve dist/ and launch Chromium around a describe block; the page console goes to the test output. */
+export function useBrowser(): { server: () => Served; browser: () => Browser } {
+  let server: Served | undefined, browser: Browser | undefined;
+  const logs: string[] = [];
+  beforeAll(async () => {
+    ensureBuilt();
+    server = await serve();
+    browser = await launch();
+    forwardConsole(browser.context, logs);
+  }, 120_000);
+  afterAll(async () => {
+    if (logs.length) console.log(logs.join('\n'));
+    await browser?.close();
+    await server?.close();
+  });
+  return { server: () => server!, browser: () => browser! };
 }

@@ -3,9 +3,8 @@
  * adapter on machines without a GPU, about 100x slower, hence one small face, no upscale) and
  * WASM must give the same face, within 2/255 on every patch pixel.
  */
-import { HAVE_CHROMIUM, Browser, Served, ensureBuilt, forwardConsole, launch, serve } from './support';
+import { useBrowser } from './support';
 
-const d = HAVE_CHROMIUM ? describe : describe.skip;
 jest.setTimeout(300_000);
 
 interface Comparison {
@@ -13,26 +12,12 @@ interface Comparison {
   maxDiff: number; meanDiff: number; pixels: number; wasmMs: number; gpuMs: number; changed: number;
 }
 
-d('the engine on WebGPU and on WASM in Chromium', () => {
-  let server: Served, browser: Browser;
-  const logs: string[] = [];
-
-  beforeAll(async () => {
-    ensureBuilt();
-    server = await serve();
-    browser = await launch();
-    forwardConsole(browser.context, logs);
-  }, 120_000);
-
-  afterAll(async () => {
-    if (logs.length) console.log(logs.join('\n'));
-    await browser?.close();
-    await server?.close();
-  });
+describe('the engine on WebGPU and on WASM in Chromium', () => {
+  const env = useBrowser();
 
   test('one face, upscale off: WebGPU matches WASM within 2/255', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(`http://localhost:${server.port}/plugin/index.html?device=wasm`);
+    const page = await env.browser().context.newPage();
+    await page.goto(`http://localhost:${env.server().port}/plugin/index.html?device=wasm`);
     await page.waitForFunction(() => typeof (window as unknown as { faceshift?: unknown }).faceshift === 'object');
     const r = await page.evaluate(async (photoUrl): Promise<Comparison> => {
       // the page's diagnostics handle (src/hosts/photopea/index.ts)
@@ -79,7 +64,7 @@ d('the engine on WebGPU and on WASM in Chromium', () => {
         gpuBackend: gpu.backend, runtime: gpu.engine.runtimeName, faces: faces.length, box: pa.box, boxGpu: pb.box,
         maxDiff: max, meanDiff: sum / n, pixels: n / 3, wasmMs, gpuMs, changed,
       };
-    }, `http://localhost:${server.port}/photos/nasa_astronaut_collins.png`);
+    }, `http://localhost:${env.server().port}/photos/nasa_astronaut_collins.png`);
     console.log(`WebGPU vs WASM, one face ${JSON.stringify(r.box)}: max |diff| ${r.maxDiff}/255, mean ${r.meanDiff.toFixed(3)}; `
       + `wasm ${Math.round(r.wasmMs)} ms, webgpu (${r.runtime}) ${Math.round(r.gpuMs)} ms`);
     expect(r.gpuBackend).toBe('webgpu');
