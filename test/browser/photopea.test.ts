@@ -15,7 +15,7 @@ interface LastRun { detected: { box: { x: number; y: number; width: number; heig
 
 declare const emu: {
   summary(): Promise<Summary>; idle(): Promise<void>; openPhoto(url: string): Promise<string>; closeActive(): void;
-  state: { failOn: string | null; closeAfterExport: boolean; forged?: number; documents: unknown[] };
+  state: { failOn: string | null; closeAfterExport: boolean; scriptDelay: number; forged?: number; documents: unknown[] };
 };
 declare const faceshift: { ready: Promise<unknown>; photopea: Promise<boolean>; bridge: { ignored: number }; panel: { lastRun: LastRun | null } };
 
@@ -152,8 +152,11 @@ describe('Photopea plugin in Chromium, with the Photopea emulator', () => {
 
   test('Cancel stops the run and changes nothing', async () => {
     const before = await resetDocs(['nasa_astronaut_collins.png']);
+    // a slow Photopea keeps the run in progress long enough to press Cancel, however fast the machine
+    await page.evaluate(() => { emu.state.scriptDelay = 1500; });
     await plugin.click('#run');
     await plugin.click('#cancel');
+    await page.evaluate(() => { emu.state.scriptDelay = 0; });
     await plugin.waitForFunction(() => !(document.getElementById('run') as HTMLButtonElement).disabled, undefined, { timeout: 120_000 });
     expect(await plugin.textContent('#status')).toBe('Cancelled. Nothing was changed.');
     await page.evaluate(() => emu.idle());

@@ -9,12 +9,12 @@
  *  - opening or closing a document sends an extra "done".
  * Document model: top-level pixel layers (RGBA, doc-sized canvas), optional doc-sized mask,
  * selection (doc-sized alpha). executeAction knows the two Action Manager calls FaceShift uses.
- * Test knobs on window.emu: failOn ('executeAction'), closeAfterExport, extraDone.
+ * Test knobs on window.emu: failOn ('executeAction'), closeAfterExport, extraDone, scriptDelay (ms before each script runs).
  */
 (() => {
   const q = new URLSearchParams(location.search);
   const frame = document.getElementById('plugin');
-  const state = { documents: [], active: null, failOn: null, closeAfterExport: false, extraDone: true, scripts: [], errors: [], placing: 0 };
+  const state = { documents: [], active: null, failOn: null, closeAfterExport: false, extraDone: true, scriptDelay: 0, scripts: [], errors: [], placing: 0 };
 
   const post = (m) => frame.contentWindow.postMessage(m, '*');
 
@@ -259,6 +259,7 @@
   }
 
   async function runScript(src) {
+    if (state.scriptDelay) await new Promise((r) => setTimeout(r, state.scriptDelay)); // a slow Photopea
     await forge(src);
     // have the current pixels ready as PNG, so saveToOE answers in order (file, then "done")
     for (const d of state.documents) d.pngBytes = await d.png;
