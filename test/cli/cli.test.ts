@@ -140,3 +140,20 @@ describe('faceshift command line', () => {
     expect(psd.children![0].imageData!.data[(10 * 512 + 300) * 4 + 3]).toBe(255);
   });
 });
+
+describe('large photos', () => {
+  test('a 24-megapixel photo works: faces found on a small copy, the PSD keeps every pixel', async () => {
+    const big = path.join(tmp, 'big24mp.jpg');
+    await sharp(photo('wh_biden_obama_greenroom')).resize(5657, 4243).jpeg({ quality: 85 }).toFile(big); // 24.0 MP
+    const { code, stdout } = await cli(big, '--no-upscale', '--json');
+    expect(code).toBe(EXIT.OK);
+    const r = JSON.parse(stdout).results[0];
+    expect([r.width, r.height]).toEqual([5657, 4243]);
+    expect(r.faces.filter((f: { transformed: boolean }) => f.transformed).length).toBe(2);
+    const psd = readLayers(r.output);
+    expect([psd.width, psd.height]).toEqual([5657, 4243]);
+    const faces = psd.children![1];
+    // the faces layer covers only the faces, not the photo
+    expect((faces.right! - faces.left!) * (faces.bottom! - faces.top!)).toBeLessThan(0.25 * 5657 * 4243);
+  });
+});
