@@ -66,6 +66,28 @@ export function outputPath(input: string, opts: Pick<CliOptions, 'out' | 'format
   return isDir ? path.join(opts.out, name) : opts.out;
 }
 
+/**
+ * Write beside the target, then move it in place: a cancelled or failed run never leaves a
+ * half-written file, and without --force an existing file is never replaced (not even one that
+ * appeared while this photo was being processed: link() refuses to overwrite).
+ */
+export function writeOutput(out: string, bytes: Buffer, force: boolean): void {
+  const tmp = `${out}.${process.pid}.tmp`;
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  try {
+    fs.writeFileSync(tmp, bytes);
+    if (force) fs.renameSync(tmp, out);
+    else {
+      try { fs.linkSync(tmp, out); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new FaceShiftError('BAD_INPUT', `${out} exists; not overwritten. Use --force to replace it, or --out to write elsewhere.`);
+        throw e;
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 export async function processPhoto(engine: FaceEngine, input: string, out: string, o: CliOptions,
   onStage: (stage: Stage | 'decode' | 'write', fraction: number) => void, signal: AbortSignal): Promise<PhotoResult> {
   const timings: Record<string, number> = {};
@@ -102,11 +124,8 @@ export async function processPhoto(engine: FaceEngine, input: string, out: strin
     bytes = await sharp(Buffer.from(composite.data.buffer, composite.data.byteOffset, composite.data.byteLength),
       { raw: { width: composite.width, height: composite.height, channels: 4 }, limitInputPixels: false }).png().toBuffer();
   }
-  // Write beside the target, then rename: a cancelled or failed run never leaves a half-written file.
-  const tmp = `${out}.${process.pid}.tmp`;
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, out);
+  if (signal.aborted) throw new FaceShiftError('CANCELLED', 'Cancelled. Nothing was written for this photo.');
+  writeOutput(out, bytes, o.force);
   timings.write = Date.now() - t1;
   const done = new Set(report.faces.map((f) => f.face));
   const skipped = new Map(report.skipped.map((s) => [s.face, s.reason]));
@@ -132,7 +151,7 @@ export async function main(argv = process.argv): Promise<number> {
       try { return parseFaceSelection(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
     }, 'all' as FaceSelection)
     .option('--no-upscale', 'skip the 4x super-resolution (faster, softer)')
-    .addOption(new Option('--format <format>', 'output: layered PSD or composited PNG').choices(['psd', 'png']).default('psd'))
+    .addOption(new Option('--format <format>', 'output: layered PSD or composited PNG (default: from --out\'s extension, else psd)').choices(['psd', 'png']))
     .option('-o, --out <file|dir>', 'output file (one photo) or folder (default: beside each photo)')
     .option('-f, --force', 'overwrite existing outputs', false)
     .option('--json', 'print a JSON report to stdout', false)
@@ -150,6 +169,12 @@ Models: ${MODELS_DIR}`)
     program.parse(argv);
     inputs = program.args;
     o = program.opts() as CliOptions;
+    const ext = o.out ? path.extname(o.out).toLowerCase().slice(1) : '';
+    if (!o.format) o.format = ext === 'png' ? 'png' : 'psd';
+    else if ((ext === 'png' || ext === 'psd') && ext !== o.format) {
+      process.stderr.write(`faceshift: --out ${o.out} ends in .${ext} but --format is ${o.format}. Make them agree.\n`);
+      return EXIT.USAGE;
+    }
   } catch (e) {
     const code = (e as { exitCode?: number }).exitCode;
     return code === 0 ? EXIT.OK : EXIT.USAGE;
@@ -171,8 +196,16 @@ Models: ${MODELS_DIR}`)
   bar?.start(files.length, 0, { file: '', stage: '' });
   let cancelled = false;
   try {
+    const claimed = new Map<string, string>();
     for (const [i, input] of files.entries()) {
+      if (controller.signal.aborted) { cancelled = true; break; }
       const out = outputPath(input, o, batch);
+      const twin = claimed.get(path.resolve(out));
+      if (twin) {
+        const r: PhotoResult = { input, status: 'error', output: out, message: `${input} would be written to ${out}, like ${twin} before it. Rename one of them or process them separately.` };
+        results.push(r); say(`faceshift: ${r.message}`); bar?.update(i + 1); continue;
+      }
+      claimed.set(path.resolve(out), input);
       if (fs.existsSync(out) && !o.force) {
         const r: PhotoResult = { input, status: 'error', output: out, message: `${out} exists; not overwritten. Use --force to replace it, or --out to write elsewhere.` };
         results.push(r); say(`faceshift: ${r.message}`); bar?.update(i + 1); continue;
@@ -206,6 +239,7 @@ Models: ${MODELS_DIR}`)
       direction: o.direction, strength: o.strength, upscale: o.upscale, format: o.format, runtime: engine?.runtimeName ?? null, results,
     }, null, 2) + '\n');
   }
+  if (controller.signal.aborted) cancelled = true;
   if (cancelled) { say('Cancelled. Outputs already written are kept; nothing else was written.'); return EXIT.CANCELLED; }
   if (!files.length && !missing.length) { say('faceshift: no photos found in the given folders.'); return EXIT.SOME_FAILED; }
   return results.every((r) => r.status === 'ok') ? EXIT.OK : EXIT.SOME_FAILED;

@@ -20,7 +20,9 @@ export async function decodePhoto(file: string): Promise<DecodedPhoto> {
   try {
     meta = await sharp(file, { limitInputPixels: MAX_PIXELS }).metadata();
   } catch (e) {
-    throw new FaceShiftError('BAD_INPUT', `${file} is not a readable image (${(e as Error).message}). Use a JPEG, PNG, WebP or TIFF photo.`);
+    const msg = (e as Error).message;
+    if (/pixel limit/i.test(msg)) throw new FaceShiftError('BAD_INPUT', `${file} is larger than ${MAX_PIXELS / 1e6} megapixels. Downscale it first.`);
+    throw new FaceShiftError('BAD_INPUT', `${file} is not a readable image (${msg}). Use a JPEG, PNG, WebP or TIFF photo.`);
   }
   const notes: string[] = [];
   if (meta.depth && !['uchar', 'char'].includes(meta.depth)) notes.push(`${meta.depth === 'ushort' ? '16' : meta.depth}-bit image converted to 8 bits per channel`);

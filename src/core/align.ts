@@ -2,8 +2,8 @@
  * THE face alignment: one template, one function, used by training (scripts/prepare-dataset.ts
  * writes the training crops with it) and by inference (the engine). Pure.
  */
-import { RGBAImage } from './image';
-import { Affine, Point, fitSimilarity, invertAffine, warpAffine } from './geometry';
+import { RGBAImage, resizeArea } from './image';
+import { Affine, Point, affineScale, composeAffine, fitSimilarity, invertAffine, warpAffine } from './geometry';
 
 /** Keypoint order of the MediaPipe face detector. */
 export const KEYPOINT_NAMES = ['rightEye', 'leftEye', 'noseTip', 'mouthCenter', 'rightEarTragion', 'leftEarTragion'] as const;
@@ -51,5 +51,12 @@ export function alignmentTransform(keypoints: Point[], template: AlignTemplate, 
 export function alignFace(image: RGBAImage, keypoints: Point[], template: AlignTemplate, size: number): AlignedFace {
   const toCrop = alignmentTransform(keypoints, template, size);
   const fromCrop = invertAffine(toCrop);
-  return { image: warpAffine(image, fromCrop, size, size), toCrop, fromCrop };
+  // warpAffine averages up to 8x8 samples a pixel; a face much larger than the crop (a close-up
+  // in a big photo) is first box-reduced by an integer factor, so it is never point-sampled.
+  const s = affineScale(fromCrop);
+  if (s <= 8) return { image: warpAffine(image, fromCrop, size, size), toCrop, fromCrop };
+  const f = Math.floor(s / 4);
+  const small = resizeArea(image, Math.max(1, Math.round(image.width / f)), Math.max(1, Math.round(image.height / f)));
+  const toSmall: Affine = [small.width / image.width, 0, 0, 0, small.height / image.height, 0];
+  return { image: warpAffine(small, composeAffine(toSmall, fromCrop), size, size), toCrop, fromCrop };
 }

@@ -101,12 +101,14 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   const original = cropRGBA(pixels, box.x - ox, box.y - oy, box.width, box.height);
   if (args.colorMatch ?? true) {
     const weights = new Float32Array(m.length);
-    for (let i = 0; i < m.length; i++) weights[i] = m[i] / 255;
+    // transparent pixels of a cut-out carry no colour worth matching
+    for (let i = 0; i < m.length; i++) weights[i] = (m[i] / 255) * (original.data[i * 4 + 3] / 255);
     rgba = matchColor(rgba, original, weights);
   }
   // A black-and-white photo gets a black-and-white face (the nets always answer in colour).
   if (isGrayscale(original)) rgba = desaturate(rgba);
-  for (let i = 3; i < rgba.data.length; i += 4) rgba.data[i] = 255;
+  // The face is as opaque as the photo under it: a cut-out stays cut out, in the layer and the composite alike.
+  for (let i = 3; i < rgba.data.length; i += 4) rgba.data[i] = original.data[i];
 
   const outMask = createGray(box.width, box.height);
   for (let i = 0; i < m.length; i++) outMask.data[i] = round(m[i] * strength);

@@ -115,7 +115,8 @@ export class FaceEngine {
   /** Every face in the photo, in photo pixels, in reading order. */
   async detect(source: PhotoSource, signal?: AbortSignal): Promise<DetectedFace[]> {
     const preview = await source.readPreview(PREVIEW_MAX_SIDE);
-    const k = source.width / preview.width; // photo pixels per preview pixel
+    // photo pixels per preview pixel, per axis (the preview's sides are rounded separately)
+    const kx = source.width / preview.width, ky = source.height / preview.height;
     const pyramid = buildPyramid(preview);
     const found: DetectedFace[] = [];
     for (const v of planDetectionViews(preview.width, preview.height)) {
@@ -133,7 +134,7 @@ export class FaceEngine {
       const best = near.sort((a, b) => dist(a, cx, cy) - dist(b, cx, cy))[0];
       refined.push(best && dist(best, cx, cy) < side / 4 ? { ...best, score: Math.max(best.score, f.score) } : f);
     }
-    return orderFaces(mergeDetections(refined).map((f) => scaleFace(f, k)));
+    return orderFaces(mergeDetections(refined).map((f) => scaleFace(f, kx, ky)));
   }
 
   /** Run the detector on a square of the preview (may extend past it: edge pixels pad). */
@@ -142,8 +143,8 @@ export class FaceEngine {
     // sample from the pyramid level that leaves at most 2x to shrink (4 samples a pixel, not 64)
     const level = Math.max(0, Math.min(pyramid.length - 1, Math.floor(Math.log2(s))));
     const img = pyramid[level];
-    const k = pyramid[0].width / img.width;
-    const viewToImg: Affine = [s / k, 0, x / k, 0, s / k, y / k];
+    const kx = pyramid[0].width / img.width, ky = pyramid[0].height / img.height;
+    const viewToImg: Affine = [s / kx, 0, x / kx, 0, s / ky, y / ky];
     const view = warpAffine(img, viewToImg, VIEW_SIZE, VIEW_SIZE);
     const raw = await this.detector.detect(view);
     return raw.map((d) => ({
@@ -173,6 +174,11 @@ export class FaceEngine {
     const strength = opts.strength ?? 1;
     if (!(strength >= 0 && strength <= 1)) throw new FaceShiftError('BAD_OPTION', `Strength must be between 0 and 1, got ${opts.strength}.`);
     const model = findTransform(this.manifest, opts.direction);
+    for (const m of [model, opts.upscale === false ? undefined : findUpscaler(this.manifest)]) {
+      if (m && m.template !== this.template.id) {
+        throw new FaceShiftError('MODEL', `Model ${m.id} was trained on faces aligned with template "${m.template}", but the shipped template is "${this.template.id}". Restore models/ from one release.`);
+      }
+    }
     const upscaler = opts.upscale === false ? undefined : findUpscaler(this.manifest);
     const timings: Record<Stage, number> = { detect: 0, align: 0, transform: 0, upscale: 0, paste: 0 };
     const progress = (stage: Stage, face: number, faces: number, fraction: number) => opts.onProgress?.({ stage, face, faces, fraction });
@@ -183,7 +189,8 @@ export class FaceEngine {
     timings.detect = now() - t;
     if (!all.length) throw new FaceShiftError('NO_FACE', 'No face was found in the photo. Use a photo where a face is visible and at least about 40 pixels wide.');
     const minSize = opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
-    const chosen = selectFaces(all, opts.faces ?? 'all');
+    let chosen: DetectedFace[];
+    try { chosen = selectFaces(all, opts.faces ?? 'all'); } catch (e) { throw new FaceShiftError('BAD_OPTION', (e as Error).message); }
     const skipped: SkippedFace[] = [];
     const todo = chosen.filter((f) => {
       if (faceSize(f) >= minSize) return true;
@@ -265,11 +272,11 @@ function dist(f: DetectedFace, cx: number, cy: number): number {
   return Math.hypot(f.box.x + f.box.width / 2 - cx, f.box.y + f.box.height / 2 - cy);
 }
 
-function scaleFace(f: DetectedFace, k: number): DetectedFace {
+function scaleFace(f: DetectedFace, kx: number, ky: number): DetectedFace {
   return {
     score: f.score,
-    box: { x: f.box.x * k, y: f.box.y * k, width: f.box.width * k, height: f.box.height * k },
-    keypoints: f.keypoints.map((p) => ({ x: p.x * k, y: p.y * k })),
+    box: { x: f.box.x * kx, y: f.box.y * ky, width: f.box.width * kx, height: f.box.height * ky },
+    keypoints: f.keypoints.map((p) => ({ x: p.x * kx, y: p.y * ky })),
   };
 }
 

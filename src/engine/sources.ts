@@ -12,7 +12,13 @@ export interface PhotoRegion { box: Box; image: RGBAImage }
  */
 export class RegionPhotoSource implements PhotoSource {
   constructor(readonly width: number, readonly height: number,
-    private readonly regions: PhotoRegion[], private readonly preview?: RGBAImage) {}
+    private readonly regions: PhotoRegion[], private readonly preview?: RGBAImage) {
+    for (const r of regions) {
+      if (r.image.width !== r.box.width || r.image.height !== r.box.height) {
+        throw new FaceShiftError('BAD_INPUT', `A region of ${r.image.width}x${r.image.height} pixels was sent for a ${r.box.width}x${r.box.height} box; send the pixels of exactly the box asked for.`);
+      }
+    }
+  }
 
   async readPreview(_maxSide: number): Promise<RGBAImage> {
     if (!this.preview) throw new FaceShiftError('BAD_INPUT', 'No preview of the photo was sent; detection needs one.');

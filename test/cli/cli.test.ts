@@ -157,3 +157,25 @@ describe('large photos', () => {
     expect((faces.right! - faces.left!) * (faces.bottom! - faces.top!)).toBeLessThan(0.25 * 5657 * 4243);
   });
 });
+
+describe('output names', () => {
+  test('two photos that would share an output: the second is refused, not overwritten', async () => {
+    const dir = path.join(tmp, 'twins');
+    fs.mkdirSync(dir);
+    copyIn(photo('wh_obama_official_240p'), 'twins/a.jpg');
+    await sharp(photo('wh_obama_official_240p')).png().toFile(path.join(dir, 'a.png'));
+    const { code, stdout } = await cli(path.join(dir, 'a.jpg'), path.join(dir, 'a.png'), '--no-upscale', '--json');
+    expect(code).toBe(EXIT.SOME_FAILED);
+    const rs = JSON.parse(stdout).results;
+    expect(rs[0].status).toBe('ok');
+    expect(rs[1].message).toMatch(/would be written to .*a\.faceshift\.psd, like .*a\.jpg/);
+  });
+
+  test('--out x.png writes a PNG; a clash between --out and --format is a usage error', async () => {
+    const input = copyIn(photo('wh_obama_official_240p'), 'fmt.jpg');
+    const out = path.join(tmp, 'fmt-out.png');
+    expect((await cli(input, '--out', out, '--no-upscale')).code).toBe(EXIT.OK);
+    expect((await sharp(out).metadata()).format).toBe('png');
+    expect((await cli(input, '--out', path.join(tmp, 'x.png'), '--format', 'psd')).code).toBe(EXIT.USAGE);
+  });
+});
