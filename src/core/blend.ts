@@ -1,7 +1,7 @@
 /**
  * Paste-back: put a transformed face crop back where it came from in the photo. Pure.
  * The result per face is a patch (box + pixels + mask), never a modified photo, so hosts can
- * write it as a masked layer and the CLI can composite it.
+ * write it as a masked layer and the CLI can composite it (core/layer.ts).
  */
 import { RGBAImage, GrayImage, createGray, cropRGBA } from './image';
 import { Affine, Box, composeAffine, invertAffine, scaleAffine, transformedBounds, warpAffine, warpGray } from './geometry';
@@ -113,30 +113,4 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   const outMask = createGray(box.width, box.height);
   for (let i = 0; i < m.length; i++) outMask.data[i] = round(m[i] * strength);
   return { box, rgba, mask: outMask };
-}
-
-/**
- * A new image: `photo` with the patch blended in linearly, out = photo*(1-m) + face*m inside the
- * patch's box (all four channels). `photo` is not modified. For PNG output and tests; hosts
- * write the patch as a masked layer instead.
- */
-export function compositePatch(photo: RGBAImage, patch: FacePatch): RGBAImage {
-  const { box, rgba, mask } = patch;
-  if (box.x < 0 || box.y < 0 || box.x + box.width > photo.width || box.y + box.height > photo.height) {
-    throw new Error(`compositePatch: patch box (${box.x},${box.y} ${box.width}x${box.height}) lies outside the ${photo.width}x${photo.height} photo.`);
-  }
-  if (rgba.width !== box.width || rgba.height !== box.height || mask.width !== box.width || mask.height !== box.height) {
-    throw new Error('compositePatch: patch pixels and mask must be the size of its box.');
-  }
-  const out: RGBAImage = { width: photo.width, height: photo.height, data: new Uint8ClampedArray(photo.data) };
-  for (let y = 0; y < box.height; y++) {
-    for (let x = 0; x < box.width; x++) {
-      const k = mask.data[y * box.width + x] / 255;
-      if (k === 0) continue;
-      const s = (y * box.width + x) * 4;
-      const d = ((box.y + y) * photo.width + box.x + x) * 4;
-      for (let c = 0; c < 4; c++) out.data[d + c] = out.data[d + c] * (1 - k) + rgba.data[s + c] * k;
-    }
-  }
-  return out;
 }

@@ -93,7 +93,7 @@ export function selectFaces(faces: DetectedFace[], sel: FaceSelection): Detected
   return [ordered[sel - 1]];
 }
 
-/** Face size used for the minimum-size rule: distance-based, robust to roll (eye-to-mouth span x 2.2 ~ box width). */
+/** Face size used for the minimum-size rule: the longer side of the detector box, in photo pixels. */
 export function faceSize(f: DetectedFace): number {
   return Math.max(f.box.width, f.box.height);
 }

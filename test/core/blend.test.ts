@@ -1,6 +1,7 @@
 import { createRGBA, cropRGBA, RGBAImage } from '../../src/core/image';
 import { Affine, applyAffine } from '../../src/core/geometry';
-import { pasteBack, pasteBounds, compositePatch } from '../../src/core/blend';
+import { pasteBack, pasteBounds } from '../../src/core/blend';
+import { compositeLayer, facesToLayer } from '../../src/core/layer';
 import { faceMask } from '../../src/core/mask';
 
 function pattern(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RGBAImage {
@@ -72,7 +73,7 @@ describe('pasteBack', () => {
       if (p.mask.data[y * S + x] === 255) full++;
     }
     expect(full).toBeGreaterThan(S * S / 3);
-    const out = compositePatch(photo, p);
+    const out = compositeLayer(photo, facesToLayer([p])!); // what the CLI writes
     for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
       if (p.mask.data[y * S + x] !== 255) continue;
       const o = ((40 + y) * photo.width + 30 + x) * 4;
@@ -103,24 +104,6 @@ describe('pasteBack', () => {
     const small = { x: box.x + 4, y: box.y, width: box.width - 4, height: box.height };
     expect(() => pasteBack({ photo: { width: photo.width, height: photo.height, region: cropRGBA(photo, small.x, small.y, small.width, small.height), regionBox: small }, face, fromCrop, cropSize: S }))
       .toThrow(/does not cover/);
-  });
-});
-
-describe('compositePatch', () => {
-  test('blends linearly inside the box and does not modify its input', () => {
-    const p = pattern(10, 8, () => [100, 100, 100]);
-    const before = Array.from(p.data);
-    const rgba = pattern(4, 2, () => [200, 0, 50]);
-    const mask = { width: 4, height: 2, data: new Uint8ClampedArray([0, 51, 255, 255, 0, 0, 0, 255]) };
-    const out = compositePatch(p, { box: { x: 3, y: 2, width: 4, height: 2 }, rgba, mask });
-    expect(Array.from(p.data)).toEqual(before);
-    expect(out).not.toBe(p);
-    const px = (x: number, y: number) => Array.from(out.data.slice((y * 10 + x) * 4, (y * 10 + x) * 4 + 4));
-    expect(px(3, 2)).toEqual([100, 100, 100, 255]);
-    expect(px(4, 2)).toEqual([120, 80, 90, 255]); // 20% of the way
-    expect(px(5, 2)).toEqual([200, 0, 50, 255]);
-    expect(px(0, 0)).toEqual([100, 100, 100, 255]);
-    expect(() => compositePatch(p, { box: { x: 8, y: 2, width: 4, height: 2 }, rgba, mask })).toThrow(/outside/);
   });
 });
 

@@ -27,14 +27,8 @@ import type {
   DocumentInfo, HistorySuspension, LayerInfo, ModalContext, PhotoshopHost, PixelBounds, PixelData, PixelsRead,
 } from '../../../src/hosts/photoshop/controller';
 
-export interface SimLayer {
-  id: number;
-  name: string;
-  kind: string;
-  visible: boolean;
-  allLocked: boolean;
-  pixelsLocked: boolean;
-  isBackground: boolean;
+/** A layer as Photoshop keeps it: what the plugin can ask about (LayerInfo, less the derived bounds) plus its pixels. */
+export interface SimLayer extends Omit<LayerInfo, 'bounds'> {
   /** canvas-sized RGBA (pixel layers); null for groups, adjustments, fills */
   pixels: Uint8ClampedArray | null;
   /** canvas-sized user mask, or none */
