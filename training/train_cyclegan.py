@@ -20,8 +20,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faceshift_train.common import LossLog, Timer, lean_state, load_lean, setup  # noqa: E402
-from faceshift_train.data import DOMAINS, DomainSampler, FacePack, adult_colour  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from faceshift_train.common import LossLog, Timer, lean_state, load_lean, read_lean, setup  # noqa: E402
+from faceshift_train.data import DOMAINS, RACES, DomainSampler, FacePack, adult_colour  # noqa: E402
 from faceshift_train.nets import PatchDiscriminator, ResnetGenerator, count_params  # noqa: E402
 
 
@@ -86,7 +87,9 @@ def parse_args(argv=None):
     p.add_argument('--lambda-cyc', type=float, default=10.0)
     p.add_argument('--lambda-id', type=float, default=0.5, help='identity weight, as a fraction of lambda-cyc')
     p.add_argument('--vgg', help='local VGG-16 weights (torchvision state dict) for the identity loss')
-    p.add_argument('--init', help='start the generators and discriminators from this run\'s lean weights (e.g. a lower-resolution phase)')
+    p.add_argument('--init', help='start the generators and discriminators from lean weights: a run folder (its lean.pt), '
+                   'a lean .pt file, or a slim checkpoint of training/checkpoints/ (generators from the shipped ONNX files)')
+    p.add_argument('--amp', action='store_true', help='CUDA only: bfloat16 autocast (weights and optimiser stay float32)')
     p.add_argument('--limit', type=int, help='use only the first N images of each domain (smoke tests)')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=2)
@@ -115,8 +118,6 @@ def main(argv=None):
     dom_a, dom_b = a.domains
     ia = pack.select('train', adult_colour, DOMAINS[dom_a])
     ib = pack.select('train', adult_colour, DOMAINS[dom_b])
-    if dom_a in ('male', 'female') or dom_b in ('male', 'female'):
-        pass
     if a.limit:
         ia, ib = ia[:a.limit], ib[:a.limit]
     va = pack.select('val', adult_colour, DOMAINS[dom_a])[:4]
@@ -124,6 +125,11 @@ def main(argv=None):
     if len(va) < 1 or len(vb) < 1:
         va, vb = ia[:4], ib[:4]
     sa, sb = DomainSampler(ia, a.seed), DomainSampler(ib, a.seed + 1)
+    if device.type == 'cuda':
+        pack.to(device)  # batches are cut on the GPU
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    amp = a.amp and device.type == 'cuda'
 
     G_AB = ResnetGenerator(a.ngf, a.blocks, a.upsample).to(device)
     G_BA = ResnetGenerator(a.ngf, a.blocks, a.upsample).to(device)
@@ -151,7 +157,7 @@ def main(argv=None):
         state['total'] = a.iters  # the command line's plan wins on resume
         print(f'resumed at iteration {state["it"]}', flush=True)
     elif a.init:
-        lean = torch.load(os.path.join(a.init, 'lean.pt'), map_location=device)
+        lean = read_lean(a.init, ROOT)
         for k, n in nets.items():
             load_lean(n, lean['nets'][k])
         state['prior_images_seen'] = lean['meta']['images_seen']
@@ -160,7 +166,8 @@ def main(argv=None):
         print(f'initialised from {a.init} ({lean["meta"]["images_seen"]} images seen there)', flush=True)
 
     print(f'{dom_a}: {len(ia)} train faces, {dom_b}: {len(ib)} train faces; size {a.size}; device {device}; '
-          f'G params {count_params(G_AB)}, D params {count_params(D_A)}; identity loss {id_kind}', flush=True)
+          f'G params {count_params(G_AB)}, D params {count_params(D_A)}; identity loss {id_kind}; batch {a.batch}'
+          f'{"; bf16 autocast" if amp else ""}', flush=True)
 
     pool_A, pool_B = ImagePool(), ImagePool()
     mse, l1 = nn.MSELoss(), nn.L1Loss()
@@ -175,12 +182,17 @@ def main(argv=None):
         meta = dict(domains=[dom_a, dom_b], size=a.size, ngf=a.ngf, blocks=a.blocks, upsample=a.upsample, ndf=a.ndf,
                     batch=a.batch, iterations=state['it'], images_seen=state['prior_images_seen'] + state['images_seen'],
                     identity_loss=id_kind, seed=a.seed, history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
-                    train_counts={dom_a: len(ia), dom_b: len(ib)}, finished=final)
+                    train_counts={dom_a: len(ia), dom_b: len(ib)}, finished=final, precision='bf16-autocast' if amp else 'fp32',
+                    device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
+                    pack=dict(name=a.pack, encoding=pack.meta.get('encoding', 'raw'), quality=pack.meta.get('quality'),
+                              races=sorted({RACES[pack.items[i]['race']] for i in ia + ib})))
         torch.save(dict(nets={k: n.state_dict() for k, n in nets.items()}, opt_G=opt_G.state_dict(), opt_D=opt_D.state_dict(),
                         state=state, py_random=random.getstate(), torch_rng=torch.get_rng_state(),
                         samplers=[(sa.order, sa.pos), (sb.order, sb.pos)]), ckpt_path + '.tmp')
         os.replace(ckpt_path + '.tmp', ckpt_path)
-        torch.save(dict(nets={k: lean_state(n) for k, n in nets.items()}, meta=meta), os.path.join(a.out, 'lean.pt'))
+        lean_path = os.path.join(a.out, 'lean.pt')
+        torch.save(dict(nets={k: lean_state(n) for k, n in nets.items()}, meta=meta), lean_path + '.tmp')
+        os.replace(lean_path + '.tmp', lean_path)  # atomic: may be copied while training runs
         with open(os.path.join(a.out, 'meta.json'), 'w') as f:
             json.dump(meta, f, indent=2)
         log.plot(os.path.join(a.out, 'losses.png'), f'CycleGAN {dom_a}<->{dom_b} at {a.size}px')
@@ -221,6 +233,8 @@ def main(argv=None):
         for d in (D_A, D_B):
             d.requires_grad_(False)
         opt_G.zero_grad(set_to_none=True)
+        ac = torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
+        ac.__enter__()
         fake_B, fake_A = G_AB(real_A), G_BA(real_B)
         rec_A, rec_B = G_BA(fake_B), G_AB(fake_A)
         pB, pA = D_B(fake_B), D_A(fake_A)
@@ -235,6 +249,7 @@ def main(argv=None):
             else:
                 idt_a, idt_b = l1(idt_A, real_A), l1(idt_B, real_B)
             loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
+        ac.__exit__(None, None, None)
         loss.backward()
         opt_G.step()
 
@@ -246,7 +261,8 @@ def main(argv=None):
         def d_loss(D, real, fake):
             pr, pf = D(real), D(fake.detach())
             return 0.5 * (mse(pr, torch.ones_like(pr)) + mse(pf, torch.zeros_like(pf)))
-        d_a, d_b = d_loss(D_A, real_A, fa), d_loss(D_B, real_B, fb)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            d_a, d_b = d_loss(D_A, real_A, fa), d_loss(D_B, real_B, fb)
         (d_a + d_b).backward()
         opt_D.step()
 
@@ -254,11 +270,12 @@ def main(argv=None):
         state['images_seen'] += a.batch
         vals = dict(D_A=d_a, D_B=d_b, G_A2B=g_ab, G_B2A=g_ba, cyc_A=cyc_a, cyc_B=cyc_b, idt_A=idt_a, idt_B=idt_b)
         for k, v in vals.items():
-            acc[k] = acc.get(k, 0.0) + float(v)
+            acc[k] = acc.get(k, 0.0) + v.detach().float()  # summed on the device; read at log time only
         nacc += 1
         if state['it'] % a.log_every == 0:
+            acc = {k: float(v) for k, v in acc.items()}
             log.write(state['it'], timer.elapsed(), {k: v / nacc for k, v in acc.items()})
-            print(f'it {state["it"]} ({100 * progress():.0f}%) ' + ' '.join(f'{k} {v / nacc:.3f}' for k, v in acc.items()), flush=True)
+            print(f'it {state["it"]} ({100 * progress():.0f}%, {state["images_seen"] / max(1e-9, timer.elapsed()):.0f} img/s) ' + ' '.join(f'{k} {v / nacc:.3f}' for k, v in acc.items()), flush=True)
             acc, nacc = {}, 0
         if timer.elapsed() - last_ckpt > a.ckpt_minutes * 60:
             save()

@@ -17,8 +17,25 @@ DOMAINS = {
 }
 
 
+RACES = ['white', 'black', 'asian', 'indian', 'other']  # UTKFace race codes 0-4
+
+
 def adult_colour(it):
     return it['age'] >= 18 and not it['grayscale']
+
+
+def decode_webp_pack(path, items, size):
+    from PIL import Image
+    import io
+    out = np.empty((len(items), size, size, 3), dtype=np.uint8)
+    with open(path, 'rb') as f:
+        data = f.read()
+    for k, it in enumerate(items):
+        img = Image.open(io.BytesIO(data[it['offset']:it['offset'] + it['length']])).convert('RGB')
+        if img.size != (size, size):
+            raise ValueError(f'{path}: item {k} is {img.size}, expected {size}x{size}')
+        out[k] = np.asarray(img)
+    return out
 
 
 class FacePack:
@@ -34,14 +51,32 @@ class FacePack:
             self.meta = json.load(f)
         self.size = self.meta['size']
         self.items = self.meta['items']
-        self.pixels = np.memmap(os.path.join(cache_dir, name + '.u8'), dtype=np.uint8, mode='r',
-                                shape=(len(self.items), self.size, self.size, 3))
+        self.device_pixels = None
+        if self.meta.get('encoding') == 'webp':  # a transport pack (training/transport_pack.py)
+            self.pixels = decode_webp_pack(os.path.join(cache_dir, name + '.webp'), self.items, self.size)
+        else:
+            self.pixels = np.memmap(os.path.join(cache_dir, name + '.u8'), dtype=np.uint8, mode='r',
+                                    shape=(len(self.items), self.size, self.size, 3))
+
+    def to(self, device):
+        """Keep every crop on `device` (uint8) so batches are cut there, without host copies."""
+        self.device_pixels = torch.from_numpy(np.ascontiguousarray(self.pixels)).to(device)
+        return self
 
     def select(self, split, *preds):
         return [i for i, it in enumerate(self.items) if it['split'] == split and all(p(it) for p in preds)]
 
     def batch(self, idx, size=None, flip=None):
         """Float NCHW in [-1, 1]; optionally area-downscaled to `size` and randomly mirrored."""
+        if self.device_pixels is not None:
+            dev = self.device_pixels.device
+            x = self.device_pixels[torch.tensor(idx, device=dev)].permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            if size and size != self.size:
+                x = F.interpolate(x, size=(size, size), mode='area')
+            if flip is not None:
+                m = torch.tensor(flip, device=dev).view(-1, 1, 1, 1)
+                x = torch.where(m, x.flip(-1), x)
+            return x
         x = torch.from_numpy(np.stack([self.pixels[i] for i in idx])).permute(0, 3, 1, 2).float()
         x = x / 127.5 - 1.0
         if size and size != self.size:
