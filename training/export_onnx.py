@@ -6,6 +6,10 @@
 
 Each exported file is checked with onnx.checker and run by onnxruntime-node (scripts/ort-run.js)
 on a random input; the export fails if any output differs from PyTorch by more than 1e-4.
+
+Weights are stored as float16 when that is lossless (the lean checkpoints the exporter reads hold
+float16 weights, so it always is for them), with one Cast to float32 per weight that onnxruntime
+folds when it loads the model: half the file, the same numbers, float32 arithmetic.
 """
 import argparse
 import datetime
@@ -28,6 +32,36 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LICENCE = ('Non-commercial use only: trained on UTKFace, which is "available for non-commercial research '
            'purposes only". See models/MODEL_CARD.md.')
 TOLERANCE = 1e-4
+
+# What each domain pair changes (training/faceshift_train/data.py DOMAINS). Colour matching on
+# paste-back (core/color.ts, Reinhard in Lab) pulls the new face's colours to the old face's: right
+# for gender, where skin tone should stay, wrong for race, where the skin tone is part of the change.
+ATTRIBUTE = {'male': 'gender', 'female': 'gender', 'white': 'race', 'black': 'race', 'asian': 'race'}
+
+
+def store_weights_fp16(path):
+    """Rewrite float32 initializers that float16 holds exactly as float16 + a Cast node; returns (kept, converted)."""
+    from onnx import TensorProto, helper, numpy_helper
+    model = onnx.load(path)
+    g = model.graph
+    casts, keep, converted = [], [], 0
+    for init in g.initializer:
+        arr = numpy_helper.to_array(init) if init.data_type == TensorProto.FLOAT else None
+        if arr is None or arr.size < 16 or not np.array_equal(arr.astype(np.float16).astype(np.float32), arr):
+            keep.append(init)
+            continue
+        half = numpy_helper.from_array(arr.astype(np.float16), init.name + '__fp16')
+        keep.append(half)
+        casts.append(helper.make_node('Cast', [half.name], [init.name], to=TensorProto.FLOAT, name=init.name + '__cast'))
+        converted += 1
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    nodes = casts + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, path)
+    return len(keep) - converted, converted
 
 
 def sha256(path):
@@ -53,17 +87,29 @@ def ort_parity(onnx_path, module, shape, seed=0):
     return float(np.abs(out - ref).max())
 
 
-def export(module, path, size, dynamic=True):
+def export(module, path, size, dynamic=True, fp16_weights=True):
     module.eval()
     x = torch.zeros(1, 3, size, size)
     axes = {'input': {0: 'batch', 2: 'height', 3: 'width'}, 'output': {0: 'batch', 2: 'height_out', 3: 'width_out'}} if dynamic else None
     torch.onnx.export(module, x, path, opset_version=17, input_names=['input'], output_names=['output'],
                       dynamic_axes=axes, do_constant_folding=True)
     onnx.checker.check_model(onnx.load(path), full_check=True)
+    if fp16_weights:
+        store_weights_fp16(path)
     diff = ort_parity(path, module, (1, 3, size, size))
     if diff > TOLERANCE:
         raise SystemExit(f'{path}: onnxruntime differs from PyTorch by {diff:.2e} (> {TOLERANCE})')
     return diff
+
+
+def display_order(m):
+    """The manifest's order is the hosts' menu order: transforms first, pair by pair (gender, then race),
+    each pair's first-named domain as the source first (male2female, female2male, white2black, ...)."""
+    if m['task'] != 'transform':
+        return (1, 0, 0, 0, m['id'])
+    rank = {d: i for i, d in enumerate(ATTRIBUTE)}  # unknown domains go last
+    src, dst = rank.get(m['source'], 99), rank.get(m['target'], 99)
+    return (0, min(src, dst), max(src, dst), src, m['id'])
 
 
 def update_manifest(models_dir, entries):
@@ -72,11 +118,18 @@ def update_manifest(models_dir, entries):
         manifest = json.load(f)
     by_id = {m['id']: m for m in manifest['models']}
     for e in entries:
+        # a new model for a direction supersedes the old one (the hosts offer one model per direction)
+        for old_id, old in list(by_id.items()):
+            if old_id != e['id'] and old['task'] == e['task'] and old.get('direction') == e.get('direction'):
+                del by_id[old_id]
+                if old['file'] != e['file'] and os.path.exists(os.path.join(models_dir, old['file'])):
+                    os.remove(os.path.join(models_dir, old['file']))
+                print(f'{e["id"]} supersedes {old_id} (removed from the manifest and {models_dir})')
         old = by_id.get(e['id'], {})
         if 'evaluation' in old:
             e['evaluation'] = old['evaluation']  # kept until npm run eval rewrites it
         by_id[e['id']] = e
-    manifest['models'] = sorted(by_id.values(), key=lambda m: (m['task'] != 'transform', m['id']))
+    manifest['models'] = sorted(by_id.values(), key=display_order)
     with open(path, 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')
@@ -88,6 +141,7 @@ def main(argv=None):
     p.add_argument('run', help='training run folder (holds lean.pt)')
     p.add_argument('--models', default=os.path.join(ROOT, 'models'))
     p.add_argument('--version', default='v1')
+    p.add_argument('--fp32-weights', action='store_true', help='store weights as float32 (default: float16 where lossless)')
     a = p.parse_args(argv)
     lean = torch.load(os.path.join(a.run, 'lean.pt'), map_location='cpu')
     meta = lean['meta']
@@ -101,28 +155,37 @@ def main(argv=None):
             direction = f'{src}2{dst}'
             file = f'cyclegan-{direction}-{a.version}.onnx'
             path = os.path.join(a.models, file)
-            diff = export(g, path, meta['size'])
+            diff = export(g, path, meta['size'], fp16_weights=not a.fp32_weights)
+            pack = meta.get('pack') or {}
+            data = 'UTKFace, adults (age >= 18), colour photos, training split'
+            if pack.get('encoding') == 'webp':
+                data += (f'; {"its last phase " if len(meta.get("history") or []) > 1 else ""}read a WebP copy '
+                         f'(quality {pack.get("quality")}) of the aligned crops'
+                         f'{", races " + "/".join(pack["races"]) if pack.get("races") else ""}')
             entries.append(dict(
                 id=f'cyclegan-{direction}-{a.version}', task='transform', direction=direction, source=src, target=dst,
-                label=f'{src.capitalize()} \u2192 {dst.capitalize()}', file=file, sha256=sha256(path), bytes=os.path.getsize(path),
+                label=f'{src.capitalize()} \u2192 {dst.capitalize()}', attribute=ATTRIBUTE[src],
+                colorMatch=ATTRIBUTE[src] != 'race', file=file, sha256=sha256(path), bytes=os.path.getsize(path),
                 input=dict(name='input', layout='NCHW', channels='RGB', size=meta['size'], range=[-1, 1]),
                 output=dict(name='output', layout='NCHW', channels='RGB', size=meta['size'], range=[-1, 1]),
                 template=meta['template'],
                 architecture=dict(kind='CycleGAN ResNet generator', ngf=meta['ngf'], blocks=meta['blocks'], upsample=meta['upsample'],
                                   norm='instance', padding='reflect', discriminator=f'70x70 PatchGAN, ndf {meta["ndf"]}'),
                 parameters=count_params(g), opset=17, onnxruntime_max_abs_diff=float(f'{diff:.3g}'),
-                training=dict(data='UTKFace, adults (age >= 18), colour photos, training split',
+                weights='float32' if a.fp32_weights else 'float16 (lossless: trained weights kept in float16), cast to float32 on load',
+                training=dict(data=data,
                               domains=meta['domains'], train_counts=meta['train_counts'], images_seen=meta['images_seen'],
                               iterations=meta['iterations'], batch=meta['batch'], resolution=meta['size'],
                               losses=f'LSGAN + cycle L1 x10 + identity ({meta["identity_loss"]}) x5',
-                              history=meta.get('history'), seed=meta['seed'], exported=today),
+                              history=meta.get('history'), seed=meta['seed'], precision=meta.get('precision', 'fp32'),
+                              device=meta.get('device', 'cpu'), exported=today),
                 licence=LICENCE))
     else:
         net = SRResNet(meta['nf'], meta['blocks'])
         load_lean(net, lean['net'])
         file = f'srresnet-x4-{a.version}.onnx'
         path = os.path.join(a.models, file)
-        diff = export(net, path, 32)
+        diff = export(net, path, 32, fp16_weights=not a.fp32_weights)
         entries.append(dict(
             id=f'srresnet-x4-{a.version}', task='upscale', scale=4, file=file, sha256=sha256(path), bytes=os.path.getsize(path),
             input=dict(name='input', layout='NCHW', channels='RGB', size=128, range=[-1, 1]),
@@ -130,6 +193,7 @@ def main(argv=None):
             template=meta['template'],
             architecture=dict(kind='SRResNet', nf=meta['nf'], blocks=meta['blocks'], upsample='2 x pixel shuffle x2'),
             parameters=count_params(net), opset=17, onnxruntime_max_abs_diff=float(f'{diff:.3g}'),
+            weights='float32' if a.fp32_weights else 'float16 (lossless: trained weights kept in float16), cast to float32 on load',
             training=dict(data='UTKFace sharp colour faces (Laplacian variance >= 150), training split, HR patches '
                                f'{meta["patch"]}px, LR by bicubic x1/4', train_count=meta['train_count'],
                           images_seen=meta['images_seen'], iterations=meta['iterations'], batch=meta['batch'],

@@ -6,6 +6,8 @@
 #    the SRResNet trains beside phase 1 on one thread;
 # 3. export both to ONNX (checked, onnxruntime parity) into models/.
 # Budgets are environment variables (minutes): P1, P2, SR. On a GPU raise them and the sizes.
+# The race pairs (white<->black, white<->asian) and the v2 gender models were trained on a GPU with
+# training/gpu_train.sh; on a CPU the same pairs train with train_cyclegan.py --domains white black.
 set -euo pipefail
 DATASET=${1:?usage: train_all.sh <dataset dir>}
 cd "$(dirname "$0")/.."

@@ -72,3 +72,41 @@ def lean_state(module):
 
 def load_lean(module, state):
     module.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+
+
+def sha256_file(path):
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def generator_state_from_onnx(path):
+    """A generator's weights read back from its exported ONNX file (training/export_onnx.py keeps the
+    PyTorch parameter names; float16-stored weights carry a '__fp16' suffix)."""
+    import onnx
+    from onnx import numpy_helper
+    out = {}
+    for init in onnx.load(path).graph.initializer:
+        name = init.name[:-len('__fp16')] if init.name.endswith('__fp16') else init.name
+        out[name] = torch.from_numpy(numpy_helper.to_array(init).copy())
+    return out
+
+
+def read_lean(path, root):
+    """A lean checkpoint (run folder or .pt). Slim checkpoints (training/slim_checkpoint.py) hold only
+    the discriminators and name the shipped ONNX files holding the generators, with their sha256."""
+    lean = torch.load(path if os.path.isfile(path) else os.path.join(path, 'lean.pt'), map_location='cpu')
+    for key, ref in (lean.get('generators') or {}).items():
+        if key in lean['nets']:
+            continue
+        file = os.path.join(root, ref['file'])
+        if not os.path.exists(file):
+            raise FileNotFoundError(f'{path} takes {key} from {ref["file"]}, which is missing: restore models/ from the repository.')
+        if sha256_file(file) != ref['sha256']:
+            raise ValueError(f'{path} takes {key} from {ref["file"]}, but that file is not the one these discriminators were '
+                             'trained with (sha256 differs): use the checkpoint exported with it.')
+        lean['nets'][key] = generator_state_from_onnx(file)
+    return lean

@@ -1,6 +1,7 @@
 """Tests of the training recipe: architectures, a smoke training on a handful of real UTKFace
 photos (prepared with the engine's own detector and alignment), ONNX export and parity."""
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -132,6 +133,69 @@ class SmokeTraining(unittest.TestCase):
             self.assertEqual(len(m['sha256']), 64)
             self.assertEqual(m['training']['images_seen'], 6)
             self.assertIn('non-commercial', m['licence'].lower())
+
+    def test_transport_pack_race_pair_fp16_export(self):
+        # the compact WebP copy used to carry the data to a GPU machine decodes close to the raw crops
+        tp = os.path.join(self.tmp, 'transport')
+        self.run_py('transport_pack.py', '--cache', self.cache, '--out', tp, '--races', '0', '1', '2', '3', '4')
+        from faceshift_train.data import FacePack, adult_colour
+        raw, webp = FacePack(self.cache, 'faces128'), FacePack(tp, 'faces128')
+        self.assertEqual(webp.meta['encoding'], 'webp')
+        self.assertEqual(len(webp.items), sum(1 for it in raw.items if adult_colour(it)))
+        self.assertGreater(len(webp.items), 10)
+        row = {it['file']: i for i, it in enumerate(raw.items)}
+        for k, it in enumerate(webp.items):
+            a, b = raw.pixels[row[it['file']]].astype('float64'), webp.pixels[k].astype('float64')
+            mse = ((a - b) ** 2).mean()
+            self.assertGreater(10 * math.log10(255 ** 2 / max(mse, 1e-9)), 36, it['file'])
+        # a race pair trains from it and exports float16-stored weights, with colour matching off
+        out, models = os.path.join(self.tmp, 'wa'), os.path.join(self.tmp, 'models-race')
+        os.makedirs(models)
+        with open(os.path.join(models, 'manifest.json'), 'w') as f:
+            json.dump({'version': 1, 'models': []}, f)
+        self.run_py('train_cyclegan.py', '--dataset', DATASET, '--cache', tp, '--out', out, '--domains', 'white', 'asian',
+                    '--size', '32', '--ngf', '8', '--blocks', '2', '--upsample', 'resize', '--ndf', '8', '--iters', '2',
+                    '--batch', '2', '--threads', '1', '--amp')  # --amp is a no-op without CUDA
+        self.run_py('export_onnx.py', 'cyclegan', out, '--models', models, '--version', 'smoke')
+        with open(os.path.join(models, 'manifest.json')) as f:
+            entries = json.load(f)['models']
+        self.assertEqual([m['direction'] for m in entries], ['white2asian', 'asian2white'])  # menu order: pair by pair
+        import onnx
+        for m in entries:
+            self.assertEqual(m['attribute'], 'race')
+            self.assertIs(m['colorMatch'], False)
+            self.assertIn('WebP copy (quality 88)', m['training']['data'])
+            self.assertLessEqual(m['onnxruntime_max_abs_diff'], 1e-4)  # exact: the weights were float16 already
+            self.assertTrue(m['weights'].startswith('float16'))
+            g = onnx.load(os.path.join(models, m['file'])).graph
+            halves = [i for i in g.initializer if i.data_type == onnx.TensorProto.FLOAT16]
+            self.assertGreater(len(halves), 10)
+            cast_inputs = {n.input[0] for n in g.node if n.op_type == 'Cast'}
+            self.assertTrue(all(h.name in cast_inputs for h in halves))  # each is cast back to float32
+        # a slim checkpoint (discriminators only) continues training with the generators read back from ONNX
+        slim = os.path.join(self.tmp, 'wa-slim.pt')
+        self.run_py('slim_checkpoint.py', out, '--version', 'smoke', '--models', models, '--out', slim)
+        self.assertLess(os.path.getsize(slim), os.path.getsize(os.path.join(out, 'lean.pt')) / 2)
+        from faceshift_train.common import read_lean
+        full, back = torch.load(os.path.join(out, 'lean.pt')), read_lean(slim, ROOT)
+        for k in ('G_AB', 'G_BA', 'D_A', 'D_B'):
+            for name, v in full['nets'][k].items():
+                self.assertTrue(torch.equal(back['nets'][k][name].float(), v.float()), f'{k}.{name}')
+        log = self.run_py('train_cyclegan.py', '--dataset', DATASET, '--cache', tp, '--out', os.path.join(self.tmp, 'wa2'),
+                          '--domains', 'white', 'asian', '--size', '32', '--ngf', '8', '--blocks', '2', '--upsample', 'resize',
+                          '--ndf', '8', '--iters', '1', '--threads', '1', '--init', slim)
+        self.assertIn('initialised from', log)
+        # a changed ONNX file is refused, not silently mixed with these discriminators
+        with open(os.path.join(models, 'cyclegan-white2asian-smoke.onnx'), 'ab') as f:
+            f.write(b'\0')
+        with self.assertRaisesRegex(ValueError, 'sha256 differs'):
+            read_lean(slim, ROOT)
+        # exporting a new version of a direction supersedes the old one: one model per direction
+        out2 = self.run_py('export_onnx.py', 'cyclegan', out, '--models', models, '--version', 'smoke2')
+        self.assertIn('cyclegan-white2asian-smoke2 supersedes cyclegan-white2asian-smoke', out2)
+        with open(os.path.join(models, 'manifest.json')) as f:
+            self.assertEqual([m['id'] for m in json.load(f)['models']], ['cyclegan-white2asian-smoke2', 'cyclegan-asian2white-smoke2'])
+        self.assertFalse(os.path.exists(os.path.join(models, 'cyclegan-white2asian-smoke.onnx')))
 
     def test_sr_smoke_export(self):
         out = os.path.join(self.tmp, 'sr')
