@@ -6,7 +6,7 @@
 import { RGBAImage, GrayImage, createGray, cropRGBA } from './image';
 import { Affine, Box, composeAffine, invertAffine, scaleAffine, transformedBounds, warpAffine, warpGray } from './geometry';
 import { faceMask, maskToGray } from './mask';
-import { desaturate, isGrayscale, matchColor } from './color';
+import { desaturate, isGrayscale, isMonotone, matchColor } from './color';
 // Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
 const { round } = Math;
 
@@ -99,12 +99,13 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   const m = warpGray(maskToGray(mask, F, F), boxToFace, box.width, box.height, 0);
 
   const original = cropRGBA(pixels, box.x - ox, box.y - oy, box.width, box.height);
-  if (args.colorMatch ?? true) {
-    const weights = new Float32Array(m.length);
-    // transparent pixels of a cut-out carry no colour worth matching
-    for (let i = 0; i < m.length; i++) weights[i] = (m[i] / 255) * (original.data[i * 4 + 3] / 255);
-    rgba = matchColor(rgba, original, weights);
-  }
+  const weights = new Float32Array(m.length);
+  // transparent pixels of a cut-out carry no colour worth matching
+  for (let i = 0; i < m.length; i++) weights[i] = (m[i] / 255) * (original.data[i * 4 + 3] / 255);
+  if (args.colorMatch ?? true) rgba = matchColor(rgba, original, weights);
+  // Without colour matching (the net's colours are the change, e.g. skin tone) a toned
+  // black-and-white photo still gets its tone: the face keeps the net's lightness, takes the photo's colour.
+  else if (isMonotone(original, weights)) rgba = matchColor(rgba, original, weights, { channels: [1, 2], minRatio: 0 });
   // A black-and-white photo gets a black-and-white face (the nets always answer in colour).
   if (isGrayscale(original)) rgba = desaturate(rgba);
   // The face is as opaque as the photo under it: a cut-out stays cut out, in the layer and the composite alike.

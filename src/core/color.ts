@@ -114,7 +114,14 @@ function labStats(img: RGBAImage, mask: Float32Array): { mean: number[]; std: nu
  * are never shown after blending and need no conversion. Alpha is copied from `source`.
  * If the mask is empty the result is a copy of `source`.
  */
-export function matchColor(source: RGBAImage, target: RGBAImage, mask: Float32Array): RGBAImage {
+export interface MatchOptions {
+  /** Lab channels to match (0 = L, 1 = a, 2 = b); the others keep the source's values. Default all. */
+  channels?: number[];
+  /** Lowest allowed std ratio target/source (default 1/4); 0 lets a flat target flatten the source fully. */
+  minRatio?: number;
+}
+
+export function matchColor(source: RGBAImage, target: RGBAImage, mask: Float32Array, opts: MatchOptions = {}): RGBAImage {
   if (source.width !== target.width || source.height !== target.height) {
     throw new Error(`matchColor: source is ${source.width}x${source.height} but target is ${target.width}x${target.height}; they must match.`);
   }
@@ -123,19 +130,34 @@ export function matchColor(source: RGBAImage, target: RGBAImage, mask: Float32Ar
   const out: RGBAImage = { width: source.width, height: source.height, data: new Uint8ClampedArray(source.data) };
   const s = labStats(source, mask), t = labStats(target, mask);
   if (s.weight <= 0) return out;
-  const scale = s.std.map((ss, c) =>
-    ss < MIN_STD ? 1 : min(MAX_STD_RATIO, max(1 / MAX_STD_RATIO, t.std[c] / ss)));
+  const lo = opts.minRatio ?? 1 / MAX_STD_RATIO;
+  const on = [0, 1, 2].map((c) => (opts.channels ? opts.channels.includes(c) : true));
+  const scale = s.std.map((ss, c) => (!on[c] || ss < MIN_STD ? 1 : min(MAX_STD_RATIO, max(lo, t.std[c] / ss))));
+  const shift = (c: number, v: number) => (on[c] ? (v - s.mean[c]) * scale[c] + t.mean[c] : v);
   for (let i = 0; i < n; i++) {
     if (!(mask[i] > 0)) continue;
     const lab = rgbToLab(source.data[i * 4], source.data[i * 4 + 1], source.data[i * 4 + 2]);
-    const [r, g, b] = labToRgb(
-      (lab[0] - s.mean[0]) * scale[0] + t.mean[0],
-      (lab[1] - s.mean[1]) * scale[1] + t.mean[1],
-      (lab[2] - s.mean[2]) * scale[2] + t.mean[2],
-    );
+    const [r, g, b] = labToRgb(shift(0, lab[0]), shift(1, lab[1]), shift(2, lab[2]));
     out.data[i * 4] = r; out.data[i * 4 + 1] = g; out.data[i * 4 + 2] = b;
   }
   return out;
+}
+
+/**
+ * True when the pixels under `mask` are monotone: little colour, and the same little colour
+ * throughout (mean chroma < 6 and a*, b* spread < 3 in Lab), as in a toned (sepia, warm or cool)
+ * black-and-white print or scan. Colour photos of faces measure a chroma around 15-30.
+ */
+export function isMonotone(img: RGBAImage, mask: Float32Array): boolean {
+  const st = labStats(img, mask);
+  if (st.weight <= 0) return false;
+  let chroma = 0;
+  for (let i = 0; i < mask.length; i++) {
+    if (!(mask[i] > 0)) continue;
+    const lab = rgbToLab(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]);
+    chroma += mask[i] * sqrt(lab[1] * lab[1] + lab[2] * lab[2]);
+  }
+  return chroma / st.weight < 6 && st.std[1] < 3 && st.std[2] < 3;
 }
 
 /** True when every pixel is (nearly) neutral: a black-and-white photo stored as RGB. */

@@ -3,8 +3,9 @@
  * Pure: no host, runtime or I/O imports. Images are the common RGBAImage (alpha ignored).
  */
 import { RGBAImage, createRGBA } from './image';
+import { rgbToLab } from './color';
 // Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
-const { abs, ceil, exp, floor, log10, max, min, round, sqrt } = Math;
+const { abs, atan2, ceil, exp, floor, log10, max, min, PI, round, sqrt } = Math;
 
 function checkSameSize(a: RGBAImage, b: RGBAImage, what: string): void {
   if (a.width !== b.width || a.height !== b.height) {
@@ -186,6 +187,29 @@ export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): nu
   let ab = 0, aa = 0, bb = 0;
   for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
   return aa === 0 || bb === 0 ? 0 : ab / sqrt(aa * bb);
+}
+
+/**
+ * Skin tone as the individual typology angle (ITA, degrees) of the mean CIELAB colour of the
+ * chosen pixels: atan2(L* - 50, b*). Higher is lighter; the dermatology bands (Chardon et al.,
+ * 1991) run from > 55 (very light) through 41, 28, 10 and -30 to < -30 (dark). `weight` (one
+ * 0..255 value per pixel, e.g. a face mask) selects and weights the pixels; default all.
+ */
+export function meanITA(img: RGBAImage, weight?: ArrayLike<number>): number {
+  const n = img.width * img.height;
+  if (weight && weight.length !== n) throw new Error(`meanITA: ${weight.length} weights for ${n} pixels.`);
+  let L = 0, B = 0, w = 0;
+  const d = img.data;
+  for (let i = 0; i < n; i++) {
+    const k = weight ? weight[i] / 255 : 1;
+    if (k <= 0) continue;
+    const lab = rgbToLab(d[i * 4], d[i * 4 + 1], d[i * 4 + 2]);
+    L += k * lab[0];
+    B += k * lab[2];
+    w += k;
+  }
+  if (w === 0) return NaN;
+  return (atan2(L / w - 50, B / w) * 180) / PI;
 }
 
 /** Arithmetic mean; NaN for an empty list. */

@@ -3,6 +3,7 @@ import { Affine, applyAffine } from '../../src/core/geometry';
 import { pasteBack, pasteBounds } from '../../src/core/blend';
 import { compositeLayer, facesToLayer } from '../../src/core/layer';
 import { faceMask } from '../../src/core/mask';
+import { rgbToLab } from '../../src/core/color';
 
 function pattern(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RGBAImage {
   const img = createRGBA(w, h);
@@ -90,6 +91,27 @@ describe('pasteBack', () => {
     expect(raw.rgba.data[i]).toBeLessThan(140);
     expect(matched.rgba.data[i]).toBeGreaterThan(195);
     expect(matched.rgba.data[i + 2]).toBeLessThan(125);
+  });
+
+  test('without colour matching, a toned black-and-white photo still gives the face its tone (lightness stays the net\'s)', () => {
+    const sepia = pattern(200, 160, (x, y) => { const v = 70 + ((x * 3 + y * 2) % 130); return [v + 7, v + 2, v - 6]; });
+    const pink = pattern(S, S, (x, y) => [190 + (x % 20), 110 + (y % 15), 100]);
+    const p = pasteBack({ photo: sepia, face: pink, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, colorMatch: false })!;
+    let chroma = 0, dL = 0, n = 0;
+    for (let i = 0; i < S * S; i++) {
+      if (p.mask.data[i] !== 255) continue;
+      const [L, a, b] = rgbToLab(p.rgba.data[i * 4], p.rgba.data[i * 4 + 1], p.rgba.data[i * 4 + 2]);
+      const [L0] = rgbToLab(pink.data[i * 4], pink.data[i * 4 + 1], pink.data[i * 4 + 2]);
+      chroma += Math.hypot(a, b); dL += Math.abs(L - L0); n++;
+    }
+    expect(n).toBeGreaterThan(S * S / 3);
+    expect(chroma / n).toBeLessThan(8);   // the pink face took the print's faint warm tone (the face alone: ~30)
+    expect(dL / n).toBeLessThan(2);       // and kept its own lightness
+    // a colour photo is left alone: the net's colours are the change
+    const colour = pattern(200, 160, (x, y) => [210 + (x % 7), 150 + (y % 5), 110]);
+    const q = pasteBack({ photo: colour, face: pink, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, colorMatch: false })!;
+    const i = ((S / 2) * S + S / 2) * 4;
+    expect(Array.from(q.rgba.data.slice(i, i + 3))).toEqual(Array.from(pink.data.slice(i, i + 3)));
   });
 
   test('region-only input gives the same patch as whole-photo input', () => {

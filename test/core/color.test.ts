@@ -1,5 +1,5 @@
 import { createRGBA, RGBAImage } from '../../src/core/image';
-import { rgbToLab, labToRgb, rgbaToLab, labToRgba, matchColor } from '../../src/core/color';
+import { rgbToLab, labToRgb, rgbaToLab, labToRgba, matchColor, isMonotone } from '../../src/core/color';
 
 describe('Lab conversion', () => {
   test('known values', () => {
@@ -107,5 +107,29 @@ describe('matchColor', () => {
   test('refuses mismatched sizes', () => {
     expect(() => matchColor(source, createRGBA(W, H + 1), mask)).toThrow(/must match/);
     expect(() => matchColor(source, target, new Float32Array(3))).toThrow(/mask has 3/);
+  });
+});
+
+describe('isMonotone', () => {
+  const img = (f: (i: number) => [number, number, number], n = 64) => {
+    const im = createRGBA(n, 1);
+    for (let i = 0; i < n; i++) im.data.set([...f(i), 255], i * 4);
+    return im;
+  };
+  const all = (n = 64) => new Float32Array(n).fill(1);
+
+  test('toned and neutral prints are monotone; skin in colour is not', () => {
+    expect(isMonotone(img((i) => { const v = 60 + i * 2; return [v + 7, v + 2, v - 6]; }), all())).toBe(true); // sepia
+    expect(isMonotone(img((i) => [50 + i * 3, 50 + i * 3, 50 + i * 3]), all())).toBe(true);                     // neutral
+    expect(isMonotone(img((i) => [200 + (i % 30), 140 + (i % 20), 110]), all())).toBe(false);                  // skin
+    expect(isMonotone(img((i) => (i < 32 ? [120, 118, 114] : [110, 120, 130])), all())).toBe(false);           // two tints
+  });
+
+  test('only masked pixels count; an empty mask is not monotone', () => {
+    const half = img((i) => (i < 32 ? [128, 128, 128] : [220, 40, 40]));
+    const left = new Float32Array(64); left.fill(1, 0, 32);
+    expect(isMonotone(half, left)).toBe(true);
+    expect(isMonotone(half, all())).toBe(false);
+    expect(isMonotone(half, new Float32Array(64))).toBe(false);
   });
 });

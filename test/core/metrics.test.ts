@@ -1,6 +1,6 @@
 import { createRGBA, RGBAImage } from '../../src/core/image';
 import {
-  psnr, ssim, luma, gaussianKernel, cubicWeight, resizeBicubic, cosineSimilarity, mean, quantile, wilsonInterval,
+  psnr, ssim, luma, gaussianKernel, cubicWeight, resizeBicubic, cosineSimilarity, mean, quantile, wilsonInterval, meanITA,
 } from '../../src/core/metrics';
 
 /** The deterministic test pattern the reference values were computed on (NumPy/SciPy/PyTorch). */
@@ -132,5 +132,32 @@ describe('embeddings and statistics', () => {
     expect(hi2 - lo2).toBeLessThan(hi - lo);
     const [z0, z1] = wilsonInterval(0, 20);
     expect(z0).toBe(0); expect(z1).toBeGreaterThan(0.1);
+  });
+});
+
+describe('meanITA (skin tone)', () => {
+  const solid = (r: number, g: number, b: number, w = 4, h = 4) => {
+    const img = createRGBA(w, h);
+    for (let i = 0; i < w * h; i++) img.data.set([r, g, b, 255], i * 4);
+    return img;
+  };
+
+  test('lighter skin has a higher angle; known colours fall in their bands', () => {
+    const light = meanITA(solid(236, 200, 180)), medium = meanITA(solid(198, 134, 66)), dark = meanITA(solid(89, 47, 42));
+    expect(light).toBeGreaterThan(41);   // "light" or lighter
+    expect(medium).toBeGreaterThan(-30);
+    expect(medium).toBeLessThan(28);
+    expect(dark).toBeLessThan(-30);      // "dark"
+    expect(light).toBeGreaterThan(medium);
+    expect(medium).toBeGreaterThan(dark);
+  });
+
+  test('weights select the pixels; all-zero weights give NaN', () => {
+    const img = solid(236, 200, 180, 2, 1);
+    img.data.set([89, 47, 42, 255], 4);
+    expect(meanITA(img, [255, 0])).toBeCloseTo(meanITA(solid(236, 200, 180)), 6);
+    expect(meanITA(img, [0, 255])).toBeCloseTo(meanITA(solid(89, 47, 42)), 6);
+    expect(meanITA(img, [0, 0])).toBeNaN();
+    expect(() => meanITA(img, [1])).toThrow(/1 weights for 2 pixels/);
   });
 });
