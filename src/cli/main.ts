@@ -22,7 +22,7 @@ const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|avif|heic|gif)$/i;
 
 export interface CliOptions {
   direction: string; strength: number; faces: FaceSelection; upscale: boolean; format: 'psd' | 'png';
-  out?: string; force: boolean; json: boolean; minFace: number; colorMatch: boolean; threads: number;
+  out?: string; force: boolean; json: boolean; minFace: number; colorMatch?: boolean; threads: number;
 }
 
 export interface PhotoResult {
@@ -100,7 +100,7 @@ export async function processPhoto(engine: FaceEngine, input: string, out: strin
   try {
     report = await engine.run(src, {
       direction: o.direction, strength: o.strength, faces: o.faces, upscale: o.upscale, minFaceSize: o.minFace,
-      colorMatch: o.colorMatch ? undefined : false, signal,
+      colorMatch: o.colorMatch, signal,
       onProgress: (p) => onStage(p.stage, p.fraction),
     });
   } catch (e) {
@@ -156,7 +156,8 @@ export async function main(argv = process.argv): Promise<number> {
     .option('-f, --force', 'overwrite existing outputs', false)
     .option('--json', 'print a JSON report to stdout', false)
     .option('--min-face <px>', 'skip faces smaller than this (box side, pixels)', num('min-face', 8, 10000), DEFAULT_MIN_FACE_SIZE)
-    .option('--no-color-match', 'keep the network\'s colours instead of matching the photo')
+    .option('--color-match', 'match the new face\'s colours to the photo (default: as the model\'s manifest entry says: on for male/female, off for the race pairs)')
+    .option('--no-color-match', 'keep the network\'s colours')
     .option('--threads <n>', 'CPU threads for the nets (0 = all)', num('threads', 0, 256), 0)
     .addHelpText('after', `
 Exit codes: 0 every photo done; 1 some photo had no output (no face, unreadable, output exists); 2 bad usage; 130 cancelled.

@@ -239,7 +239,7 @@ export class FaceEngine {
       const patch = pasteBack({
         photo: { width: source.width, height: source.height, region, regionBox },
         face: faceImg, fromCrop, cropSize: size, strength,
-        colorMatch: opts.colorMatch ?? ((model as { colorMatch?: boolean }).colorMatch ?? true),
+        colorMatch: opts.colorMatch ?? model.colorMatch ?? true,
       });
       timings.paste += now() - t;
       if (patch) results.push({ face, patch, fromCrop });

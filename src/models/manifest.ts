@@ -36,6 +36,13 @@ export interface TransformModel extends ModelBase {
   target: string;
   /** e.g. "Male → Female" */
   label: string;
+  /** What the pair changes, e.g. "gender" or "race" (informational). */
+  attribute?: string;
+  /**
+   * Whether paste-back matches the new face's colours to the photo's (default true). False where
+   * colour is part of the change (skin tone for race), or the match would undo the transform.
+   */
+  colorMatch?: boolean;
 }
 
 export interface UpscaleModel extends ModelBase {
@@ -74,10 +81,17 @@ export function validateManifest(m: unknown): Manifest {
     if (e.task !== 'transform' && e.task !== 'upscale') throw new ModelFileError(`Model ${e.id} has unknown task "${e.task}".`);
     if (e.input?.layout !== 'NCHW') throw new ModelFileError(`Model ${e.id}: only NCHW inputs are supported.`);
   }
+  const seen = new Map<string, string>();
+  for (const e of man.models) {
+    if (e.task !== 'transform') continue;
+    const other = seen.get(e.direction);
+    if (other) throw new ModelFileError(`Models ${other} and ${e.id} both offer the direction "${e.direction}": keep one in models/manifest.json.`);
+    seen.set(e.direction, e.id);
+  }
   return man;
 }
 
-/** Directions offered to users, from the manifest (no code change per direction). */
+/** Directions offered to users, in the manifest's order (no code change per direction). */
 export function listDirections(m: Manifest): { direction: string; label: string; id: string }[] {
   return m.models.filter((e): e is TransformModel => e.task === 'transform')
     .map((e) => ({ direction: e.direction, label: e.label, id: e.id }));

@@ -6,6 +6,7 @@
  */
 import type { Frame, Page } from 'playwright-core';
 import { Browser, Served, ensureBuilt, forwardConsole, launch, serve } from './support';
+import { shippedDirections } from '../helpers/manifest';
 
 jest.setTimeout(240_000);
 
@@ -109,6 +110,8 @@ describe('Photopea plugin in Chromium, with the Photopea emulator', () => {
     expect(await plugin.locator('#faces li').count()).toBe(1);
     expect(await plugin.locator('#face-select option').allTextContents()).toEqual(['All faces', 'Largest face', 'Face 1 only']);
 
+    // the picker lists every direction of models/manifest.json, in its order
+    expect(await plugin.locator('#direction option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(shippedDirections());
     await plugin.selectOption('#direction', 'female2male');
     await plugin.selectOption('#face-select', '1');
     const t0 = Date.now();

@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import { useBrowser } from './support';
 import { photo } from '../helpers/photos';
+import { shippedDirections, shippedTransform } from '../helpers/manifest';
 import { Reply, Request, decodeImage, encodeImage } from '../../src/engine/protocol';
 import type { DetectedFace } from '../../src/core/faces';
 import type { Box } from '../../src/core/geometry';
@@ -39,7 +40,9 @@ describe('Photoshop engine page in Chromium (uxpHost shimmed)', () => {
     const ready = await reply('i1', 'ready');
     expect(ready).toMatchObject({ type: 'ready', backend: 'wasm' });
     if (ready.type !== 'ready') throw new Error(ready.message);
-    expect(ready.directions.map((x) => x.direction).sort()).toEqual(['female2male', 'male2female']);
+    // every direction of models/manifest.json, in its order (no code per direction)
+    expect(ready.directions.map((x) => x.direction)).toEqual(shippedDirections());
+    expect(ready.directions.length).toBeGreaterThanOrEqual(6);
     expect(ready.runtime).toMatch(/onnxruntime-web/);
 
     // the panel reads a small preview of the layer, then full-resolution regions per face
@@ -66,7 +69,7 @@ describe('Photoshop engine page in Chromium (uxpHost shimmed)', () => {
     const result = await reply('t1', 'result');
     if (result.type !== 'result') throw new Error(result.message);
     console.log(`engine page transform (wasm, upscale off, first run incl. model load): ${Date.now() - t0} ms`);
-    expect(result.model).toBe('cyclegan-female2male-v1');
+    expect(result.model).toBe(shippedTransform('female2male').id);
     expect(result.upscaler).toBeNull();
     expect(result.patches).toHaveLength(1);
     const p = result.patches[0];

@@ -7,6 +7,7 @@ import { readPsd, initializeCanvas } from 'ag-psd';
 import { main, EXIT } from '../../src/cli/main';
 import { decodePhoto } from '../../src/cli/photo';
 import { photo } from '../helpers/photos';
+import { shippedDirections } from '../helpers/manifest';
 
 let tmp: string;
 beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faceshift-cli-')); });
@@ -114,6 +115,8 @@ describe('faceshift command line', () => {
     expect(JSON.parse(r.stdout).results[0].message).toMatch(/not a readable image/);
     expect((await cli(bad, '--strength', '2')).code).toBe(EXIT.USAGE);
     expect((await cli(bad, '--direction', 'cat2dog')).code).toBe(EXIT.USAGE);
+    // every direction of the manifest is accepted (the photo is what fails here, not the option)
+    for (const d of shippedDirections()) expect((await cli(bad, '--direction', d, '--json')).code).toBe(EXIT.SOME_FAILED);
     expect((await cli(bad, '--faces', 'some')).code).toBe(EXIT.USAGE);
     const missing = await cli(path.join(tmp, 'nope.jpg'), '--json');
     expect(JSON.parse(missing.stdout).results[0].message).toMatch(/does not exist/);

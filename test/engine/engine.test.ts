@@ -8,8 +8,10 @@ import { Reply, Request, WirePatch, encodeImage, decodeImage } from '../../src/e
 import type { DetectedFace } from '../../src/core/faces';
 import { decodePhoto, MemoryPhotoSource } from '../../src/cli/photo';
 import { cropRGBA, RGBAImage } from '../../src/core/image';
+import { meanITA } from '../../src/core/metrics';
 import type { Box } from '../../src/core/geometry';
 import { photo } from '../helpers/photos';
+import { shippedDirections, shippedTransform } from '../helpers/manifest';
 
 let engine: FaceEngine;
 beforeAll(async () => { engine = await createNodeEngine(); });
@@ -85,6 +87,47 @@ describe('engine', () => {
     await expect(engine.run(new MemoryPhotoSource(small), { direction: 'cat2dog' })).rejects.toThrow(/No model for direction "cat2dog". Available directions: .*male2female/);
     const cat = await load('neg_cc0_chelsea_cat');
     await expect(engine.run(new MemoryPhotoSource(cat), { direction: 'male2female' })).rejects.toMatchObject({ code: 'NO_FACE' });
+  });
+
+  test('every direction of the manifest runs; the manifest decides colour matching (off where colour is the change)', async () => {
+    const img = await load('ccby_chris_pratt');
+    const faces = await engine.detect(new MemoryPhotoSource(img));
+    const dirs = shippedDirections();
+    expect(dirs).toEqual(expect.arrayContaining(['male2female', 'female2male', 'white2black', 'black2white', 'white2asian', 'asian2white']));
+    for (const direction of dirs) {
+      const model = shippedTransform(direction);
+      // race models change skin tone: matching the old face's colours would undo them
+      expect(model.colorMatch ?? true).toBe(model.attribute !== 'race');
+      const opts = { direction, upscale: false, faces: 'largest' as const };
+      const byDefault = (await engine.run(new MemoryPhotoSource(img), opts, faces)).faces[0].patch;
+      const flipped = (await engine.run(new MemoryPhotoSource(img), { ...opts, colorMatch: !(model.colorMatch ?? true) }, faces)).faces[0].patch;
+      const { box, rgba, mask } = byDefault;
+      const orig = cropRGBA(img, box.x, box.y, box.width, box.height);
+      let changed = 0, changedVsFlipped = 0, inside = 0;
+      for (let i = 0; i < mask.data.length; i++) {
+        if (mask.data[i] < 255) continue;
+        inside++;
+        for (let c = 0; c < 3; c++) {
+          changed += Math.abs(rgba.data[i * 4 + c] - orig.data[i * 4 + c]);
+          changedVsFlipped += Math.abs(rgba.data[i * 4 + c] - flipped.rgba.data[i * 4 + c]);
+        }
+      }
+      expect(inside).toBeGreaterThan(1000);
+      expect(changed / (3 * inside)).toBeGreaterThan(2); // the face really changed
+      expect(changedVsFlipped / (3 * inside)).toBeGreaterThan(0.5); // and the colour-match switch is honoured
+    }
+  });
+
+  test('white -> black darkens the skin of a white face; black -> white lightens a black face (ITA)', async () => {
+    // skin tone as the individual typology angle of the face's fully masked pixels: lower is darker
+    for (const [photoId, direction, sign] of [['ccby_chris_pratt', 'white2black', -1], ['wh_obama_phone_oval', 'black2white', 1]] as const) {
+      const img = await load(photoId);
+      const { box, rgba, mask } = (await engine.run(new MemoryPhotoSource(img), { direction, upscale: false, faces: 'largest' })).faces[0].patch;
+      const core = Array.from(mask.data, (v) => (v === 255 ? 255 : 0));
+      const before = meanITA(cropRGBA(img, box.x, box.y, box.width, box.height), core);
+      const after = meanITA(rgba, core);
+      expect(sign * (after - before)).toBeGreaterThan(5); // degrees; measured 11 and 21 with the v1 race models
+    }
   });
 
   test('a cancelled run stops with CANCELLED and returns nothing', async () => {

@@ -1,0 +1,45 @@
+/** The model registry: what the shipped manifest promises, and what a broken one gets. */
+import { findTransform, listDirections, validateManifest, ModelFileError } from '../../src/models/manifest';
+import { shippedManifest } from '../helpers/manifest';
+
+describe('shipped manifest', () => {
+  const m = shippedManifest();
+
+  test('offers the three pairs of the article, both ways, each pair together in the menu', () => {
+    const dirs = listDirections(m).map((d) => d.direction);
+    expect(dirs).toEqual(['male2female', 'female2male', 'white2black', 'black2white', 'white2asian', 'asian2white']);
+    for (const d of listDirections(m)) {
+      const t = findTransform(m, d.direction);
+      expect(d.label).toBe(`${t.source[0].toUpperCase()}${t.source.slice(1)} → ${t.target[0].toUpperCase()}${t.target.slice(1)}`);
+      expect(t.template).toBe(m.template.id);
+      expect(t.input).toMatchObject({ layout: 'NCHW', size: 128, range: [-1, 1] });
+      expect(t.licence).toMatch(/[Nn]on-commercial/);
+      expect(t.evaluation).toBeDefined();
+    }
+  });
+
+  test('race models paste without colour matching; gender models match the photo', () => {
+    for (const d of listDirections(m)) {
+      const t = findTransform(m, d.direction);
+      expect(t.attribute).toBe(['male', 'female'].includes(t.source) ? 'gender' : 'race');
+      expect(t.colorMatch).toBe(t.attribute === 'gender');
+    }
+  });
+});
+
+describe('validateManifest', () => {
+  const entry = (id: string, direction: string) => ({
+    id, task: 'transform', direction, file: `${id}.onnx`, sha256: 'a'.repeat(64), input: { layout: 'NCHW' },
+  });
+
+  test('two models for one direction are refused, naming both', () => {
+    expect(() => validateManifest({ version: 1, models: [entry('a-v1', 'male2female'), entry('a-v2', 'male2female')] }))
+      .toThrow(/a-v1 and a-v2 both offer the direction "male2female"/);
+  });
+
+  test('an unknown direction names the ones there are', () => {
+    const man = validateManifest({ version: 1, models: [entry('x', 'white2asian'), entry('y', 'asian2white')] });
+    expect(() => findTransform(man, 'cat2dog')).toThrow(ModelFileError);
+    expect(() => findTransform(man, 'cat2dog')).toThrow(/Available directions: white2asian, asian2white/);
+  });
+});
