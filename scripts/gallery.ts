@@ -1,6 +1,7 @@
 /**
- * Before/after pictures for the README and the model card, made with the shipped models:
- *   npx tsx scripts/gallery.ts   -> docs/before-after.png, docs/gallery.png
+ * Before/after pictures for the README and the model card, made with the shipped models on the
+ * licensed test photos (../shared/photos; never UTKFace photos, which may not be committed):
+ *   npx tsx scripts/gallery.ts   -> docs/before-after.png, docs/gallery.png, docs/gallery-race.png
  */
 import * as path from 'path';
 import sharp from 'sharp';
@@ -25,6 +26,15 @@ async function pair(engine: Awaited<ReturnType<typeof createNodeEngine>>, file: 
   return { w, h, a, b };
 }
 
+/** Rows of before | after, 10 px apart. */
+async function sheet(rows: { w: number; h: number; a: Buffer; b: Buffer }[], file: string) {
+  const W = Math.max(...rows.map((r) => r.w)) * 2 + 10;
+  const H = rows.length * 330;
+  const composites: { input: Buffer; left: number; top: number }[] = [];
+  rows.forEach((r, i) => { composites.push({ input: r.a, left: 0, top: i * 330 }, { input: r.b, left: r.w + 10, top: i * 330 }); });
+  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(composites).png().toFile(file);
+}
+
 async function main() {
   const engine = await createNodeEngine();
   const p = (f: string) => path.join(SHARED, 'photos', f);
@@ -35,15 +45,22 @@ async function main() {
     await pair(engine, p('wh_obama_official_2012.jpg'), 'male2female', { left: 300, top: 60, width: 400, height: 400 }),
     await pair(engine, p('cc0_codait_luciano.png'), 'male2female', { left: 90, top: 40, width: 220, height: 220 }),
   ];
-  const W = Math.max(...rows.map((r) => r.w)) * 2 + 10;
-  const H = rows.length * 330;
-  const composites: { input: Buffer; left: number; top: number }[] = [];
-  rows.forEach((r, i) => { composites.push({ input: r.a, left: 0, top: i * 330 }, { input: r.b, left: r.w + 10, top: i * 330 }); });
-  await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } }).composite(composites).png().toFile(path.join(ROOT, 'docs', 'gallery.png'));
+  await sheet(rows, path.join(ROOT, 'docs', 'gallery.png'));
+  // the race pairs (colour matching off, as their manifest entries say); the only East Asian
+  // faces among the test photos are in a black-and-white scan, so asian->white is shown there
+  const race = [
+    await pair(engine, p('ccby_chris_pratt.jpeg'), 'white2black', { left: 80, top: 100, width: 360, height: 360 }),
+    await pair(engine, p('ccby_chris_pratt.jpeg'), 'white2asian', { left: 80, top: 100, width: 360, height: 360 }),
+    await pair(engine, p('wh_obama_official_2012.jpg'), 'black2white', { left: 300, top: 60, width: 400, height: 400 }),
+    await pair(engine, p('nasa_astronaut_collins.png'), 'white2black', { left: 150, top: 60, width: 220, height: 220 }),
+    await pair(engine, p('nasa_astronaut_collins.png'), 'white2asian', { left: 150, top: 60, width: 220, height: 220 }),
+    await pair(engine, p('loc_chinatown_fishmonger.jpg'), 'asian2white', { left: 1010, top: 230, width: 360, height: 360 }),
+  ];
+  await sheet(race, path.join(ROOT, 'docs', 'gallery-race.png'));
   const first = rows[0];
   await sharp({ create: { width: first.w * 2 + 10, height: first.h, channels: 3, background: '#ffffff' } })
     .composite([{ input: first.a, left: 0, top: 0 }, { input: first.b, left: first.w + 10, top: 0 }]).png().toFile(path.join(ROOT, 'docs', 'before-after.png'));
   await engine.dispose();
-  console.log('docs/before-after.png, docs/gallery.png written');
+  console.log('docs/before-after.png, docs/gallery.png, docs/gallery-race.png written');
 }
 main().catch((e) => { console.error(e); process.exit(1); });
