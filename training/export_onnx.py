@@ -13,7 +13,6 @@ folds when it loads the model: half the file, the same numbers, float32 arithmet
 """
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import subprocess
@@ -25,7 +24,7 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faceshift_train.common import load_lean  # noqa: E402
+from faceshift_train.common import load_lean, sha256_file as sha256  # noqa: E402
 from faceshift_train.nets import ResnetGenerator, SRResNet, count_params  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,14 +61,6 @@ def store_weights_fp16(path):
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, path)
     return len(keep) - converted, converted
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def ort_parity(onnx_path, module, shape, seed=0):
