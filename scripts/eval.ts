@@ -652,7 +652,8 @@ async function main(): Promise<void> {
   if (!fs.existsSync(manifestPath)) throw new Error(`${manifestPath} is missing: export the models first (training/export_onnx.py) or pass --models.`);
   const manifestText = fs.readFileSync(manifestPath, 'utf8');
   const only = o.only ? new Set(o.only.split(',')) : null;
-  const specs = validateManifest(JSON.parse(manifestText)).models.filter((m) => !only || only.has(m.id));
+  const manifest = validateManifest(JSON.parse(manifestText));
+  const specs = manifest.models.filter((m) => !only || only.has(m.id));
   const transforms = specs.filter((m): m is TransformModel => m.task === 'transform');
   const upscalers = specs.filter((m): m is UpscaleModel => m.task === 'upscale');
   const log = (msg: string) => process.stderr.write(`[eval] ${msg}\n`);
@@ -709,7 +710,7 @@ async function main(): Promise<void> {
   if (only && fs.existsSync(o.report)) {
     // --only re-evaluates some models: the others keep their figures from the last full report.
     const old = JSON.parse(fs.readFileSync(o.report, 'utf8')) as EvalReport;
-    const known = new Set(validateManifest(JSON.parse(manifestText)).models.map((m) => m.id));
+    const known = new Set(manifest.models.map((m) => m.id));
     const kept = <T extends { id: string }>(xs: T[]) => xs.filter((t) => !fresh.has(t.id) && known.has(t.id));
     report.transforms = [...kept(old.transforms), ...report.transforms].sort((x, y) => (x.id < y.id ? -1 : 1));
     report.upscalers = [...kept(old.upscalers), ...report.upscalers].sort((x, y) => (x.id < y.id ? -1 : 1));

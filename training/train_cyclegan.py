@@ -233,23 +233,21 @@ def main(argv=None):
         for d in (D_A, D_B):
             d.requires_grad_(False)
         opt_G.zero_grad(set_to_none=True)
-        ac = torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
-        ac.__enter__()
-        fake_B, fake_A = G_AB(real_A), G_BA(real_B)
-        rec_A, rec_B = G_BA(fake_B), G_AB(fake_A)
-        pB, pA = D_B(fake_B), D_A(fake_A)
-        g_ab, g_ba = mse(pB, torch.ones_like(pB)), mse(pA, torch.ones_like(pA))
-        cyc_a, cyc_b = l1(rec_A, real_A), l1(rec_B, real_B)
-        loss = g_ab + g_ba + a.lambda_cyc * (cyc_a + cyc_b)
-        idt_a = idt_b = torch.zeros((), device=device)
-        if a.lambda_id > 0:
-            idt_B, idt_A = G_AB(real_B), G_BA(real_A)  # G_AB(b) should leave b unchanged, and so on
-            if vgg is not None:
-                idt_a, idt_b = l1(vgg(idt_A), vgg(real_A)), l1(vgg(idt_B), vgg(real_B))
-            else:
-                idt_a, idt_b = l1(idt_A, real_A), l1(idt_B, real_B)
-            loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
-        ac.__exit__(None, None, None)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            fake_B, fake_A = G_AB(real_A), G_BA(real_B)
+            rec_A, rec_B = G_BA(fake_B), G_AB(fake_A)
+            pB, pA = D_B(fake_B), D_A(fake_A)
+            g_ab, g_ba = mse(pB, torch.ones_like(pB)), mse(pA, torch.ones_like(pA))
+            cyc_a, cyc_b = l1(rec_A, real_A), l1(rec_B, real_B)
+            loss = g_ab + g_ba + a.lambda_cyc * (cyc_a + cyc_b)
+            idt_a = idt_b = torch.zeros((), device=device)
+            if a.lambda_id > 0:
+                idt_B, idt_A = G_AB(real_B), G_BA(real_A)  # G_AB(b) should leave b unchanged, and so on
+                if vgg is not None:
+                    idt_a, idt_b = l1(vgg(idt_A), vgg(real_A)), l1(vgg(idt_B), vgg(real_B))
+                else:
+                    idt_a, idt_b = l1(idt_A, real_A), l1(idt_B, real_B)
+                loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
         loss.backward()
         opt_G.step()
 

@@ -91,20 +91,21 @@ const MIN_STD = 1e-3;
 const MAX_STD_RATIO = 4;
 
 /** Weighted mean and standard deviation of each Lab channel; weights are the mask. */
-function labStats(img: RGBAImage, mask: Float32Array): { mean: number[]; std: number[]; weight: number } {
+function labStats(img: RGBAImage, mask: Float32Array): { mean: number[]; std: number[]; weight: number; chroma: number } {
   const sum = [0, 0, 0], sq = [0, 0, 0];
-  let W = 0;
+  let W = 0, C = 0;
   for (let i = 0; i < mask.length; i++) {
     const w = mask[i];
     if (!(w > 0)) continue;
     const lab = rgbToLab(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]);
     for (let c = 0; c < 3; c++) { sum[c] += w * lab[c]; sq[c] += w * lab[c] * lab[c]; }
+    C += w * sqrt(lab[1] * lab[1] + lab[2] * lab[2]);
     W += w;
   }
-  if (W <= 0) return { mean: [0, 0, 0], std: [0, 0, 0], weight: 0 };
+  if (W <= 0) return { mean: [0, 0, 0], std: [0, 0, 0], weight: 0, chroma: 0 };
   const mean = sum.map((s) => s / W);
   const std = sq.map((s, c) => sqrt(max(0, s / W - mean[c] * mean[c])));
-  return { mean, std, weight: W };
+  return { mean, std, weight: W, chroma: C / W };
 }
 
 /**
@@ -150,14 +151,7 @@ export function matchColor(source: RGBAImage, target: RGBAImage, mask: Float32Ar
  */
 export function isMonotone(img: RGBAImage, mask: Float32Array): boolean {
   const st = labStats(img, mask);
-  if (st.weight <= 0) return false;
-  let chroma = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (!(mask[i] > 0)) continue;
-    const lab = rgbToLab(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]);
-    chroma += mask[i] * sqrt(lab[1] * lab[1] + lab[2] * lab[2]);
-  }
-  return chroma / st.weight < 6 && st.std[1] < 3 && st.std[2] < 3;
+  return st.weight > 0 && st.chroma < 6 && st.std[1] < 3 && st.std[2] < 3;
 }
 
 /** True when every pixel is (nearly) neutral: a black-and-white photo stored as RGB. */

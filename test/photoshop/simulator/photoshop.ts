@@ -39,13 +39,8 @@ interface DocState { layers: SimLayer[]; active: number[] }
 
 export interface HistoryState { name: string; state: DocState }
 
-export interface SimDocument {
-  id: number;
-  title: string;
-  width: number;
-  height: number;
-  mode: string;
-  bitsPerChannel: number;
+/** A document as Photoshop keeps it: what the plugin can ask about (DocumentInfo) plus its layers and history. */
+export interface SimDocument extends DocumentInfo {
   /** top of the Layers panel first */
   layers: SimLayer[];
   active: number[];
