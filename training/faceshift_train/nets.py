@@ -105,3 +105,59 @@ class SRResNet(nn.Module):
 
 def count_params(m):
     return sum(p.numel() for p in m.parameters())
+
+
+class ConditionalGenerator(nn.Module):
+    """One generator for every direction (StarGAN, Choi et al. 2018): the target label, a vector of
+    n_cond values (training/faceshift_train/tasks.py CONDITION), is tiled over the image and
+    concatenated to it. The trunk is ResnetGenerator's (c7s1, two downsamplings, residual blocks,
+    two upsamplings).
+
+    attention=True (GANimation, Pumarola et al. 2018): the last conv gives a colour image C (tanh)
+    and a mask A (sigmoid), and the output is A * C + (1 - A) * x: the net says where it changes
+    the face, and leaves the rest of the crop exactly as it was. forward() returns (output, A);
+    without attention A is None.
+    """
+
+    def __init__(self, ngf=32, n_blocks=9, upsample='resize', n_cond=5, attention=True):
+        super().__init__()
+        self.config = dict(ngf=ngf, n_blocks=n_blocks, upsample=upsample, n_cond=n_cond, attention=attention)
+        self.n_cond, self.attention = n_cond, attention
+        trunk = ResnetGenerator(ngf, n_blocks, upsample).model
+        layers = list(trunk)
+        # first conv takes the image and the tiled label; the last conv gives colour (+ mask)
+        layers[1] = nn.Conv2d(3 + n_cond, ngf, 7)
+        layers[-2] = nn.Conv2d(ngf, 4 if attention else 3, 7)
+        self.model = nn.Sequential(*layers[:-1])  # no tanh: applied per channel below
+
+    def forward(self, x, c):
+        cmap = c.view(c.shape[0], self.n_cond, 1, 1).to(x.dtype).expand(-1, -1, x.shape[2], x.shape[3])
+        h = self.model(torch.cat([x, cmap], 1))
+        if not self.attention:
+            return torch.tanh(h), None
+        colour, a = torch.tanh(h[:, :3]), torch.sigmoid(h[:, 3:4])
+        return a * colour + (1 - a) * x, a
+
+
+class AttributeClassifier(nn.Module):
+    """Our own attribute classifier (not one of the evaluation judges): a small CNN over the aligned
+    128-px crop with two heads, gender (UTKFace 0 male, 1 female) and race (UTKFace's five labels:
+    white, black, asian, indian, other). Trained on the training split only
+    (training/train_classifier.py); frozen, it gives the generator its domain-classification loss."""
+
+    def __init__(self, width=32):
+        super().__init__()
+        self.config = dict(width=width)
+        layers, ch = [], 3
+        for out in (width, width * 2, width * 4, width * 8, width * 8):
+            layers += [nn.Conv2d(ch, out, 3, 1, 1), nn.BatchNorm2d(out), nn.ReLU(True),
+                       nn.Conv2d(out, out, 3, 2, 1), nn.BatchNorm2d(out), nn.ReLU(True)]
+            ch = out
+        self.features = nn.Sequential(*layers)
+        self.drop = nn.Dropout(0.3)
+        self.gender = nn.Linear(ch, 2)
+        self.race = nn.Linear(ch, 5)
+
+    def forward(self, x):
+        h = self.drop(self.features(x).mean((2, 3)))
+        return self.gender(h), self.race(h)
