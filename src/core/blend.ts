@@ -7,8 +7,9 @@ import { RGBAImage, GrayImage, createGray, cropRGBA } from './image';
 import { Affine, Box, composeAffine, invertAffine, scaleAffine, transformedBounds, warpAffine, warpGray } from './geometry';
 import { faceMask, maskToGray } from './mask';
 import { desaturate, isGrayscale, isMonotone, matchColor } from './color';
+import { keepDetail, netChange } from './detail';
 // Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
-const { round } = Math;
+const { round, min, max } = Math;
 
 /** One face's result: `rgba` and `mask` are box-sized; `box` is in photo pixels. */
 export interface FacePatch { box: Box; rgba: RGBAImage; mask: GrayImage }
@@ -31,11 +32,25 @@ export interface PasteBackArgs {
   cropSize: number;
   /** Soft mask (0..1) at face resolution; default faceMask(face.width). */
   mask?: Float32Array;
-  /** 0..1, scales the mask: 0 = no change, 1 = full. Default 1. */
+  /**
+   * How much of the change shows, 0..MAX_STRENGTH (default 1). With `crop` and `netOutput` it acts on
+   * the pixels (above 1 the change is extrapolated: photo + k x change); without them it scales the mask.
+   */
   strength?: number;
   /** Default true: Reinhard-match the face's colour to the original photo under the mask. */
   colorMatch?: boolean;
+  /**
+   * The aligned input crop (cropSize, what the net saw) and the net's answer at that size. With
+   * both, paste-back keeps the photo's detail and adds the net's change (core/detail.ts); `face`
+   * (the super-resolved answer) is used only where the net changed structure. Without them the
+   * face replaces the photo under the mask (the first releases' paste-back).
+   */
+  crop?: RGBAImage;
+  netOutput?: RGBAImage;
 }
+
+/** Highest strength: 150 %. */
+export const MAX_STRENGTH = 1.5;
 
 /**
  * The photo-pixel box a face crop lands in: bounds of the crop's transformed corners, clipped to
@@ -62,7 +77,9 @@ function isRegion(p: RGBAImage | PhotoRegion): p is PhotoRegion {
 export function pasteBack(args: PasteBackArgs): FacePatch | null {
   const { photo, face, fromCrop, cropSize } = args;
   const strength = args.strength ?? 1;
-  if (!(strength >= 0 && strength <= 1)) throw new Error(`pasteBack: strength must be between 0 and 1, got ${strength}.`);
+  const detail = !!(args.crop && args.netOutput);
+  const maxStrength = detail ? MAX_STRENGTH : 1;
+  if (!(strength >= 0 && strength <= maxStrength)) throw new Error(`pasteBack: strength must be between 0 and ${maxStrength}, got ${strength}.`);
   if (face.width !== face.height || face.width < 1) throw new Error(`pasteBack: the face must be square, got ${face.width}x${face.height}.`);
   if (!(cropSize > 0)) throw new Error(`pasteBack: cropSize must be positive, got ${cropSize}.`);
   const F = face.width;
@@ -103,6 +120,10 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   // transparent pixels of a cut-out carry no colour worth matching
   for (let i = 0; i < m.length; i++) weights[i] = (m[i] / 255) * (original.data[i * 4 + 3] / 255);
   if (args.colorMatch ?? true) rgba = matchColor(rgba, original, weights);
+  if (detail) {
+    const boxToCrop = composeAffine(invertAffine(fromCrop), [1, 0, box.x, 0, 1, box.y]);
+    rgba = applyChange(original, rgba, args.crop!, args.netOutput!, boxToCrop, strength, args.colorMatch ?? true);
+  }
   // Without colour matching (the net's colours are the change, e.g. skin tone) a toned
   // black-and-white photo still gets its tone: the face keeps the net's lightness, takes the photo's colour.
   else if (isMonotone(original, weights)) rgba = matchColor(rgba, original, weights, { channels: [1, 2], minRatio: 0 });
@@ -112,6 +133,44 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   for (let i = 3; i < rgba.data.length; i += 4) rgba.data[i] = original.data[i];
 
   const outMask = createGray(box.width, box.height);
-  for (let i = 0; i < m.length; i++) outMask.data[i] = round(m[i] * strength);
+  const maskScale = detail ? 1 : strength;
+  for (let i = 0; i < m.length; i++) outMask.data[i] = round(m[i] * maskScale);
   return { box, rgba, mask: outMask };
+}
+
+/**
+ * Detail from the photo, change from the net (core/detail.ts), in the paste box:
+ *   out = keep * (photo + change) + (1 - keep) * face,
+ * where `change` is the net's crop-scale change and `face` its super-resolved answer (already
+ * warped into the box, colour-matched if asked). Strength k: photo + k * (out - photo) up to 1,
+ * then out + (k - 1) * change (only the smooth change is extrapolated).
+ */
+function applyChange(original: RGBAImage, face: RGBAImage, crop: RGBAImage, netOutput: RGBAImage, boxToCrop: Affine,
+  strength: number, colorMatch: boolean): RGBAImage {
+  const S = crop.width;
+  if (crop.height !== S || netOutput.width !== S || netOutput.height !== S) {
+    throw new Error(`pasteBack: crop ${crop.width}x${crop.height} and net output ${netOutput.width}x${netOutput.height} must be square and the same size.`);
+  }
+  const cropWeights = faceMask(S);
+  // colour policy on the change itself: a Reinhard match of the net's answer to its input keeps the
+  // net's local changes and drops its overall colour cast
+  const y = colorMatch ? matchColor(netOutput, crop, cropWeights) : netOutput;
+  const keep = keepDetail(crop, y);
+  const change = netChange(crop, y, cropWeights);
+  const W = original.width, H = original.height;
+  const kw = warpGray(keep, boxToCrop, W, H, 1);
+  const dw = change.map((p) => warpGray(p, boxToCrop, W, H, 0));
+  const out: RGBAImage = { width: W, height: H, data: new Uint8ClampedArray(original.data.length) };
+  const o = original.data, f = face.data, r = out.data;
+  const lo = min(strength, 1), extra = max(0, strength - 1);
+  for (let i = 0; i < W * H; i++) {
+    const k = kw[i];
+    for (let c = 0; c < 3; c++) {
+      const p = o[i * 4 + c], d = dw[c][i];
+      const full = k * (p + d) + (1 - k) * f[i * 4 + c];
+      r[i * 4 + c] = p + lo * (full - p) + extra * d;
+    }
+    r[i * 4 + 3] = o[i * 4 + 3];
+  }
+  return out;
 }

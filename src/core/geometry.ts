@@ -114,7 +114,7 @@ export function warpAffine(src: RGBAImage, dstToSrc: Affine, width: number, heig
 }
 
 /** Bilinear sample of a one-channel image through dstToSrc; outside the source reads 0. */
-export function warpGray(src: GrayImage, dstToSrc: Affine, width: number, height: number, outside = 0): Float32Array {
+export function warpGray(src: GrayImage | Plane, dstToSrc: Affine, width: number, height: number, outside = 0): Float32Array {
   const out = new Float32Array(width * height);
   const [a, b, c, d, e, f] = dstToSrc;
   const W = src.width, H = src.height, S = src.data;
@@ -132,6 +132,9 @@ export function warpGray(src: GrayImage, dstToSrc: Affine, width: number, height
 }
 
 export interface Box { x: number; y: number; width: number; height: number; }
+
+/** One float channel, row-major (masks and change maps before quantisation). */
+export interface Plane { width: number; height: number; data: Float32Array }
 
 /** Integer bounding box of the transformed corners of a w x h rectangle, clipped to bounds. */
 export function transformedBounds(m: Affine, w: number, h: number, clipW: number, clipH: number): Box | null {

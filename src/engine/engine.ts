@@ -6,7 +6,7 @@
 import { RGBAImage, toPlanar, fromPlanar, resizeArea } from '../core/image';
 import { Affine, Box, composeAffine, invertAffine, transformedBounds, warpAffine } from '../core/geometry';
 import { AlignTemplate, alignFace, alignmentTransform } from '../core/align';
-import { FacePatch, pasteBack } from '../core/blend';
+import { FacePatch, MAX_STRENGTH, pasteBack } from '../core/blend';
 import {
   DetectedFace, FaceSelection, mergeDetections, planDetectionViews, selectFaces, faceSize, orderFaces,
 } from '../core/faces';
@@ -35,8 +35,13 @@ export interface Progress { stage: Stage; face: number; faces: number; fraction:
 
 export interface TransformOptions {
   direction: string;
-  /** 0..1: how much of the transformed face shows (scales the mask). */
+  /** 0..1.5 (MAX_STRENGTH): how much of the change shows; above 1 the change is extrapolated. */
   strength?: number;
+  /**
+   * 'detail' (default): the photo keeps its detail and takes the net's change (core/detail.ts);
+   * 'replace': the net's upscaled face replaces the photo under the mask (releases up to 0.1).
+   */
+  paste?: 'detail' | 'replace';
   faces?: FaceSelection;
   upscale?: boolean;
   /** Faces smaller than this (box side, photo pixels) are skipped and reported. */
@@ -95,12 +100,14 @@ export class FaceEngine {
 
   directions() { return listDirections(this.manifest); }
 
+  /** One session per file: a conditional generator serves several directions from one file. */
   private net(entry: TransformModel | UpscaleModel): Promise<Net> {
-    let p = this.nets.get(entry.id);
+    const key = `${entry.file}#${entry.sha256}`;
+    let p = this.nets.get(key);
     if (!p) {
       p = readVerified(this.files, entry).then((bytes) => this.runtime.load(bytes, entry.id));
-      p.catch(() => this.nets.delete(entry.id));
-      this.nets.set(entry.id, p);
+      p.catch(() => this.nets.delete(key));
+      this.nets.set(key, p);
     }
     return p;
   }
@@ -172,7 +179,7 @@ export class FaceEngine {
   /** Detect (unless faces are given), then transform the chosen faces. */
   async run(source: PhotoSource, opts: TransformOptions, detected?: DetectedFace[]): Promise<RunReport> {
     const strength = opts.strength ?? 1;
-    if (!(strength >= 0 && strength <= 1)) throw new FaceShiftError('BAD_OPTION', `Strength must be between 0 and 1, got ${opts.strength}.`);
+    if (!(strength >= 0 && strength <= MAX_STRENGTH)) throw new FaceShiftError('BAD_OPTION', `Strength must be between 0 and ${MAX_STRENGTH} (0-${MAX_STRENGTH * 100} %), got ${opts.strength}.`);
     const model = findTransform(this.manifest, opts.direction);
     for (const m of [model, opts.upscale === false ? undefined : findUpscaler(this.manifest)]) {
       if (m && m.template !== this.template.id) {
@@ -219,7 +226,9 @@ export class FaceEngine {
       throwIfAborted(opts.signal);
       progress('transform', i + 1, todo.length, step(1));
       t = now();
-      const out = await gen.run({ data: toPlanar(aligned.image, model.input.range), dims: [1, 3, size, size] });
+      const cond = model.condition;
+      const out = await gen.run({ data: toPlanar(aligned.image, model.input.range), dims: [1, 3, size, size] },
+        cond ? { [cond.name]: { data: Float32Array.from(cond.values), dims: [1, cond.values.length] } } : undefined);
       timings.transform += now() - t;
 
       let faceOut = out;
@@ -232,6 +241,7 @@ export class FaceEngine {
       }
       const range = sr && upscaler ? upscaler.output.range : model.output.range;
       const faceImg = fromPlanar(faceOut.data, faceOut.dims[3], faceOut.dims[2], range);
+      const detail = (opts.paste ?? 'detail') === 'detail';
 
       throwIfAborted(opts.signal);
       progress('paste', i + 1, todo.length, step(4));
@@ -240,6 +250,7 @@ export class FaceEngine {
         photo: { width: source.width, height: source.height, region, regionBox },
         face: faceImg, fromCrop, cropSize: size, strength,
         colorMatch: opts.colorMatch ?? model.colorMatch ?? true,
+        ...(detail ? { crop: aligned.image, netOutput: fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range) } : {}),
       });
       timings.paste += now() - t;
       if (patch) results.push({ face, patch, fromCrop });

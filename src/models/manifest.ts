@@ -43,6 +43,16 @@ export interface TransformModel extends ModelBase {
    * colour is part of the change (skin tone for race), or the match would undo the transform.
    */
   colorMatch?: boolean;
+  /**
+   * A conditional generator (one file for several directions) takes the target as a second input:
+   * `values` (one number per label) fed to the input `name` as a [1, labels.length] tensor.
+   */
+  condition?: { name: string; labels: string[]; values: number[] };
+  /**
+   * A second output, the net's own mask of where it changed the crop (0..1, the crop's size):
+   * output = A * colour + (1 - A) * input (GANimation). Paste-back uses it.
+   */
+  attention?: { name: string; size: number; range: [number, number] };
 }
 
 export interface UpscaleModel extends ModelBase {
@@ -84,6 +94,14 @@ export function validateManifest(m: unknown): Manifest {
   const seen = new Map<string, string>();
   for (const e of man.models) {
     if (e.task !== 'transform') continue;
+    const c = e.condition;
+    if (c && (!c.name || !Array.isArray(c.labels) || !Array.isArray(c.values) || c.values.length !== c.labels.length
+      || !c.values.every(Number.isFinite))) {
+      throw new ModelFileError(`Model ${e.id} in the manifest has a malformed condition (it needs a name and one number per label).`);
+    }
+    if (e.attention && (!e.attention.name || e.attention.size !== e.output.size)) {
+      throw new ModelFileError(`Model ${e.id} in the manifest has a malformed attention output (a name, and the output's size).`);
+    }
     const other = seen.get(e.direction);
     if (other) throw new ModelFileError(`Models ${other} and ${e.id} both offer the direction "${e.direction}": keep one in models/manifest.json.`);
     seen.set(e.direction, e.id);

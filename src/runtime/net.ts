@@ -1,8 +1,12 @@
 /** The one interface the engine runs nets through; each runtime (native, web) implements it. */
 export interface Tensor { data: Float32Array; dims: number[] }
 
+/** A net's first output, with every output by name (e.g. a transform's `attention` mask). */
+export interface NetResult extends Tensor { outputs: Record<string, Tensor> }
+
 export interface Net {
-  run(input: Tensor): Promise<Tensor>;
+  /** `input` feeds the net's first input; `extra` feeds further inputs by name (e.g. a `condition`). */
+  run(input: Tensor, extra?: Record<string, Tensor>): Promise<NetResult>;
   dispose(): Promise<void>;
 }
 

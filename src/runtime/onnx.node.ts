@@ -1,6 +1,6 @@
 /** Native CPU runtime for Node (command line, tests): onnxruntime-node. */
 import * as ort from 'onnxruntime-node';
-import type { Net, NetRuntime, Tensor } from './net';
+import type { Net, NetResult, NetRuntime, Tensor } from './net';
 
 export class OrtNodeRuntime implements NetRuntime {
   readonly name = 'onnxruntime-node (cpu)';
@@ -16,14 +16,16 @@ export class OrtNodeRuntime implements NetRuntime {
       throw new Error(`Model ${id} could not be loaded by onnxruntime-node: ${(e as Error).message}`);
     }
     const [inName] = session.inputNames;
-    const [outName] = session.outputNames;
+    // Data made in another JS realm (e.g. a previous run's output under a test sandbox) fails ort's type check: copy it.
+    const tensor = (t: Tensor) => new ort.Tensor('float32', t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), t.dims);
     return {
-      async run(input: Tensor): Promise<Tensor> {
-        // Data made in another JS realm (e.g. a previous run's output under a test sandbox) fails ort's type check: copy it.
-        const data = input.data instanceof Float32Array ? input.data : Float32Array.from(input.data);
-        const res = await session.run({ [inName]: new ort.Tensor('float32', data, input.dims) });
-        const out = res[outName];
-        return { data: out.data as Float32Array, dims: [...out.dims] };
+      async run(input: Tensor, extra: Record<string, Tensor> = {}): Promise<NetResult> {
+        const feeds: Record<string, ort.Tensor> = { [inName]: tensor(input) };
+        for (const [name, t] of Object.entries(extra)) feeds[name] = tensor(t);
+        const res = await session.run(feeds);
+        const outputs: Record<string, Tensor> = {};
+        for (const name of session.outputNames) outputs[name] = { data: res[name].data as Float32Array, dims: [...res[name].dims] };
+        return { ...outputs[session.outputNames[0]], outputs };
       },
       async dispose() { await session.release(); },
     };

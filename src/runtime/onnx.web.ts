@@ -4,7 +4,7 @@
  * The module is injected, so the same code runs the browser bundle and Node's wasm build (bench).
  */
 import type * as OrtWeb from 'onnxruntime-web';
-import type { Net, NetRuntime, Tensor } from './net';
+import type { Net, NetResult, NetRuntime, Tensor } from './net';
 
 /** The onnxruntime-web module: 'onnxruntime-web/webgpu' in browsers, 'onnxruntime-web' (wasm) in Node. */
 export type OrtWebModule = typeof OrtWeb;
@@ -63,17 +63,21 @@ export class OrtWebRuntime implements NetRuntime {
       throw new Error(`Model ${id} could not be loaded by onnxruntime-web: ${(e as Error).message}`);
     }
     const [inName] = session.inputNames;
-    const [outName] = session.outputNames;
     // Session runs are serialised: ORT web sessions must not run concurrently.
     let queue: Promise<unknown> = Promise.resolve();
     return {
-      run(input: Tensor): Promise<Tensor> {
+      run(input: Tensor, extra: Record<string, Tensor> = {}): Promise<NetResult> {
         const job = queue.then(async () => {
-          const res = await session.run({ [inName]: new ort.Tensor('float32', input.data, input.dims) });
-          const out = res[outName];
-          const data = (await out.getData()) as Float32Array;
-          out.dispose();
-          return { data, dims: [...out.dims] };
+          const feeds: Record<string, OrtWeb.Tensor> = { [inName]: new ort.Tensor('float32', input.data, input.dims) };
+          for (const [name, t] of Object.entries(extra)) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
+          const res = await session.run(feeds);
+          const outputs: Record<string, Tensor> = {};
+          for (const name of session.outputNames) {
+            const out = res[name];
+            outputs[name] = { data: (await out.getData()) as Float32Array, dims: [...out.dims] };
+            out.dispose();
+          }
+          return { ...outputs[session.outputNames[0]], outputs };
         });
         queue = job.catch(() => undefined);
         return job;
