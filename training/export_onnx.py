@@ -3,6 +3,11 @@
 
   /usr/bin/python3 training/export_onnx.py cyclegan training/runs/mf128 [--models models]
   /usr/bin/python3 training/export_onnx.py sr training/runs/sr [--models models]
+  /usr/bin/python3 training/export_onnx.py transform training/runs/md --version v3 [--directions ...]
+
+`transform` exports one conditional generator (train_transform.py) as ONE file with two inputs,
+the image and the five-number condition, and two outputs, the image and (with attention) the
+mask A; each direction it learned becomes a manifest entry naming that file and its condition.
 
 Each exported file is checked with onnx.checker and run by onnxruntime-node (scripts/ort-run.js)
 on a random input; the export fails if any output differs from PyTorch by more than 1e-4.
@@ -25,7 +30,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faceshift_train.common import load_lean, sha256_file as sha256  # noqa: E402
-from faceshift_train.nets import ResnetGenerator, SRResNet, count_params  # noqa: E402
+from faceshift_train.nets import ConditionalGenerator, ResnetGenerator, SRResNet, count_params  # noqa: E402
+from faceshift_train.tasks import DIRECTIONS, LABELS, N_COND, condition  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LICENCE = ('Non-commercial use only: trained on UTKFace, which is "available for non-commercial research '
@@ -78,6 +84,56 @@ def ort_parity(onnx_path, module, shape, seed=0):
     return float(np.abs(out - ref).max())
 
 
+class ConditionalExport(torch.nn.Module):
+    """The conditional generator with ONNX-friendly outputs: (image) or (image, attention)."""
+
+    def __init__(self, g):
+        super().__init__()
+        self.g = g
+
+    def forward(self, x, c):
+        y, a = self.g(x, c)
+        return (y, a) if a is not None else y
+
+
+def conditional_parity(onnx_path, module, size, conds, seed=0):
+    """Max |onnxruntime-node - PyTorch| over every output, for random images under each condition."""
+    g = torch.Generator().manual_seed(seed)
+    n = len(conds)
+    x = torch.rand((n, 3, size, size), generator=g) * 2 - 1
+    c = torch.tensor(conds, dtype=torch.float32)
+    with torch.no_grad():
+        ref = module(x, c)
+    ref = [r.numpy() for r in (ref if isinstance(ref, tuple) else (ref,))]
+    with tempfile.TemporaryDirectory() as d:
+        xi, ci, yo = os.path.join(d, 'in.f32'), os.path.join(d, 'c.f32'), os.path.join(d, 'out.f32')
+        x.numpy().astype(np.float32).tofile(xi)
+        c.numpy().astype(np.float32).tofile(ci)
+        subprocess.run(['node', os.path.join(ROOT, 'scripts', 'ort-run.js'), onnx_path, xi, f'{n},3,{size},{size}', yo,
+                        f'condition={ci}:{n},{N_COND}'], check=True, capture_output=True)
+        outs = [np.fromfile(yo, dtype=np.float32).reshape(ref[0].shape)]
+        if len(ref) > 1:
+            outs.append(np.fromfile(yo + '.attention', dtype=np.float32).reshape(ref[1].shape))
+    return max(float(np.abs(o - r).max()) for o, r in zip(outs, ref))
+
+
+def export_conditional(g, path, size, conds, fp16_weights=True):
+    m = ConditionalExport(g).eval()
+    x, c = torch.zeros(1, 3, size, size), torch.zeros(1, N_COND)
+    outputs = ['output', 'attention'] if g.attention else ['output']
+    axes = {'input': {0: 'batch', 2: 'height', 3: 'width'}, 'condition': {0: 'batch'}}
+    axes.update({o: {0: 'batch', 2: 'height', 3: 'width'} for o in outputs})
+    torch.onnx.export(m, (x, c), path, opset_version=17, input_names=['input', 'condition'], output_names=outputs,
+                      dynamic_axes=axes, do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    if fp16_weights:
+        store_weights_fp16(path)
+    diff = conditional_parity(path, m, size, conds)
+    if diff > TOLERANCE:
+        raise SystemExit(f'{path}: onnxruntime differs from PyTorch by {diff:.2e} (> {TOLERANCE})')
+    return diff
+
+
 def export(module, path, size, dynamic=True, fp16_weights=True):
     module.eval()
     x = torch.zeros(1, 3, size, size)
@@ -113,7 +169,8 @@ def update_manifest(models_dir, entries):
         for old_id, old in list(by_id.items()):
             if old_id != e['id'] and old['task'] == e['task'] and old.get('direction') == e.get('direction'):
                 del by_id[old_id]
-                if old['file'] != e['file'] and os.path.exists(os.path.join(models_dir, old['file'])):
+                still_used = any(m['file'] == old['file'] for m in list(by_id.values()) + entries)
+                if not still_used and os.path.exists(os.path.join(models_dir, old['file'])):
                     os.remove(os.path.join(models_dir, old['file']))
                 print(f'{e["id"]} supersedes {old_id} (removed from the manifest and {models_dir})')
         old = by_id.get(e['id'], {})
@@ -126,19 +183,73 @@ def update_manifest(models_dir, entries):
         f.write('\n')
 
 
+def transform_entries(a, lean, today):
+    meta = lean['meta']
+    g = ConditionalGenerator(meta['ngf'], meta['blocks'], meta['upsample'], meta['n_cond'], meta['attention'])
+    load_lean(g, lean['nets']['G'])
+    directions = a.directions or meta['directions']
+    for d in directions:
+        if d not in meta['directions']:
+            raise SystemExit(f'{a.run} did not learn {d} (it learned {", ".join(meta["directions"])})')
+    file = f'{a.name or "transform-" + a.version}.onnx'
+    path = os.path.join(a.models, file)
+    conds = [condition(DIRECTIONS[d][2]) for d in directions]
+    diff = export_conditional(g, path, meta['size'], conds, fp16_weights=not a.fp32_weights)
+    L = meta['losses']
+    losses = (f'LSGAN (one PatchGAN for every domain) + domain classification x{L["cls"]} (our classifier, frozen) '
+              f'+ reconstruction L1 x{L["cyc"]} + identity L1 x{L["id"]}'
+              + (f' + attention mask mean x{L["mask"]} and smoothness x{L["tv"]}' if meta['attention'] else ''))
+    pack = meta.get('pack') or {}
+    data = 'UTKFace, adults (age >= 18), colour photos, training split'
+    if pack.get('encoding') == 'webp':
+        data += f'; read a WebP copy (quality {pack.get("quality")}) of the aligned crops'
+    entries = []
+    for d in directions:
+        group, src, dst = DIRECTIONS[d]
+        entries.append(dict(
+            id=f'transform-{d}-{a.version}', task='transform', direction=d, source=src, target=dst,
+            label=f'{src.capitalize()} \u2192 {dst.capitalize()}', attribute=group, colorMatch=group != 'race',
+            file=file, sha256=sha256(path), bytes=os.path.getsize(path),
+            input=dict(name='input', layout='NCHW', channels='RGB', size=meta['size'], range=[-1, 1]),
+            condition=dict(name='condition', labels=LABELS, values=condition(dst)),
+            output=dict(name='output', layout='NCHW', channels='RGB', size=meta['size'], range=[-1, 1]),
+            **({'attention': dict(name='attention', layout='NCHW', size=meta['size'], range=[0, 1],
+                                  meaning='where the net changed the crop: output = A * colour + (1 - A) * input')}
+               if meta['attention'] else {}),
+            template=meta['template'],
+            architecture=dict(kind='conditional ResNet generator (StarGAN-style label input)'
+                              + (' with GANimation attention' if meta['attention'] else ''),
+                              ngf=meta['ngf'], blocks=meta['blocks'], upsample=meta['upsample'], norm='instance',
+                              padding='reflect', discriminator=f'70x70 PatchGAN, ndf {meta["ndf"]}',
+                              directions=meta['directions']),
+            parameters=count_params(g), opset=17, onnxruntime_max_abs_diff=float(f'{diff:.3g}'),
+            weights='float32' if a.fp32_weights else 'float16 (lossless: trained weights kept in float16), cast to float32 on load',
+            training=dict(data=data, directions=meta['directions'], train_counts=meta['train_counts'],
+                          images_seen=meta['images_seen'], iterations=meta['iterations'], batch=meta['batch'],
+                          resolution=meta['size'], losses=losses, classifier=meta.get('classifier'),
+                          history=meta.get('history'), seed=meta['seed'], precision=meta.get('precision', 'fp32'),
+                          device=meta.get('device', 'cpu'), exported=today),
+            licence=LICENCE))
+    return entries
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('kind', choices=['cyclegan', 'sr'])
+    p.add_argument('kind', choices=['cyclegan', 'sr', 'transform'])
     p.add_argument('run', help='training run folder (holds lean.pt)')
     p.add_argument('--models', default=os.path.join(ROOT, 'models'))
     p.add_argument('--version', default='v1')
     p.add_argument('--fp32-weights', action='store_true', help='store weights as float32 (default: float16 where lossless)')
+    p.add_argument('--directions', nargs='+', help='transform: the directions to ship from this model (default: all it learned)')
+    p.add_argument('--name', help='transform: file stem (default transform-<version>)')
     a = p.parse_args(argv)
-    lean = torch.load(os.path.join(a.run, 'lean.pt'), map_location='cpu')
+    lean = torch.load(a.run if os.path.isfile(a.run) else os.path.join(a.run, 'lean.pt'), map_location='cpu')
     meta = lean['meta']
     today = datetime.date.today().isoformat()
     entries = []
-    if a.kind == 'cyclegan':
+    if a.kind == 'transform':
+        entries = transform_entries(a, lean, today)
+    elif a.kind == 'cyclegan':
         dom_a, dom_b = meta['domains']
         for key, src, dst in (('G_AB', dom_a, dom_b), ('G_BA', dom_b, dom_a)):
             g = ResnetGenerator(meta['ngf'], meta['blocks'], meta['upsample'])
