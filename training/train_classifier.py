@@ -81,8 +81,10 @@ def main(argv=None):
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.iters, pct_start=0.1)
     # race classes are unbalanced (white ~ 43 %, other ~ 7 %): weight the loss by inverse frequency
-    counts = torch.bincount(torch.tensor([pack.items[i]['race'] for i in train]), minlength=5).float().clamp(min=1)
-    w_race = (counts.sum() / counts / 5).to(device)
+    # (a label absent from the pack, e.g. 'other' left out of a transport pack, gets weight 0)
+    counts = torch.bincount(torch.tensor([pack.items[i]['race'] for i in train]), minlength=5).float()
+    present = counts > 0
+    w_race = torch.where(present, counts.sum() / counts.clamp(min=1) / present.sum(), torch.zeros_like(counts)).to(device)
     sampler = DomainSampler(train, a.seed)
     timer = Timer()
     print(f'{len(train)} training faces, {len(val)} validation faces; params {count_params(net)}; device {device}', flush=True)
@@ -98,7 +100,7 @@ def main(argv=None):
         loss.backward()
         opt.step()
         sched.step()
-        if it % 100 == 0 or it == a.iters:
+        if it % 100 == 0 or it == a.iters or it <= 3:
             print(f'it {it} loss {float(loss):.3f} ({timer.elapsed():.0f} s)', flush=True)
     acc = accuracy(net, pack, val, device) if val else None  # a transport pack may hold no val faces
     meta = dict(kind='attribute-classifier', width=a.width, iterations=a.iters, batch=a.batch, train_count=len(train),
