@@ -8,6 +8,12 @@ The recipe of the article: ResNet generators, 70x70 PatchGAN discriminators, lea
 loss, cycle loss x10, identity loss x0.5x10 (VGG-16 features when local VGG-16 weights are given
 with --vgg, L1 on pixels otherwise), a pool of 50 past fakes, Adam 2e-4 (0.5, 0.999), linear
 learning-rate decay. Resumable: rerun the same command and it continues from <out>/ckpt.pt.
+
+Models v3 additions, each switchable: --classifier with --lambda-cls adds a domain-classification
+loss (StarGAN): our own frozen attribute classifier (train_classifier.py, training split only) is
+asked to call each fake the target domain, on jittered copies; --attention gives each generator a
+GANimation mask (output = A * colour + (1 - A) * input) with --lambda-mask (mean) and --lambda-tv
+(smoothness) losses; a plain generator given by --init is extended with the mask open (A ~ 0.95).
 """
 import argparse
 import json
@@ -23,7 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from faceshift_train.common import LossLog, Timer, lean_state, load_lean, read_lean, setup  # noqa: E402
 from faceshift_train.data import DOMAINS, RACES, DomainSampler, FacePack, adult_colour  # noqa: E402
-from faceshift_train.nets import PatchDiscriminator, ResnetGenerator, count_params  # noqa: E402
+from faceshift_train.nets import AttentionGenerator, PatchDiscriminator, ResnetGenerator, count_params  # noqa: E402
+from faceshift_train.augment import jitter  # noqa: E402
+from faceshift_train.tasks import CODE  # noqa: E402
 
 
 class ImagePool:
@@ -87,6 +95,11 @@ def parse_args(argv=None):
     p.add_argument('--lambda-cyc', type=float, default=10.0)
     p.add_argument('--lambda-id', type=float, default=0.5, help='identity weight, as a fraction of lambda-cyc')
     p.add_argument('--vgg', help='local VGG-16 weights (torchvision state dict) for the identity loss')
+    p.add_argument('--classifier', help="our attribute classifier (train_classifier.py's classifier.pt) for --lambda-cls")
+    p.add_argument('--lambda-cls', type=float, default=0.0, help='domain-classification loss weight (0 = off)')
+    p.add_argument('--attention', action='store_true', help='GANimation attention output')
+    p.add_argument('--lambda-mask', type=float, default=0.05)
+    p.add_argument('--lambda-tv', type=float, default=1.0)
     p.add_argument('--init', help='start the generators and discriminators from lean weights: a run folder (its lean.pt), '
                    'a lean .pt file, or a slim checkpoint of training/checkpoints/ (generators from the shipped ONNX files)')
     p.add_argument('--amp', action='store_true', help='CUDA only: bfloat16 autocast (weights and optimiser stay float32)')
@@ -100,7 +113,24 @@ def parse_args(argv=None):
         p.error('give --iters or --minutes')
     if not os.path.isdir(a.dataset):
         p.error(f'dataset folder {a.dataset} not found')
+    if a.lambda_cls > 0 and not a.classifier:
+        p.error('--lambda-cls needs --classifier')
     return a
+
+
+def domain_target(domain, device):
+    """(head, class) of our classifier that names a domain: gender 0/1 or race 0-2."""
+    return (0 if domain in ('male', 'female') else 1), CODE[domain]
+
+
+def cls_loss(classifier, fake, head, code):
+    logits = classifier(jitter(fake, photometric=False))[head].float()
+    return F.cross_entropy(logits, torch.full((fake.shape[0],), code, device=fake.device, dtype=torch.long))
+
+
+def mask_losses(a):
+    tv = ((a[:, :, 1:, :] - a[:, :, :-1, :]) ** 2).mean() + ((a[:, :, :, 1:] - a[:, :, :, :-1]) ** 2).mean()
+    return a.mean(), tv
 
 
 def lr_factor(progress, decay_start):
@@ -131,8 +161,14 @@ def main(argv=None):
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     amp = a.amp and device.type == 'cuda'
 
-    G_AB = ResnetGenerator(a.ngf, a.blocks, a.upsample).to(device)
-    G_BA = ResnetGenerator(a.ngf, a.blocks, a.upsample).to(device)
+    Gen = AttentionGenerator if a.attention else ResnetGenerator
+    G_AB = Gen(a.ngf, a.blocks, a.upsample).to(device)
+    G_BA = Gen(a.ngf, a.blocks, a.upsample).to(device)
+    classifier = cls_meta = None
+    if a.lambda_cls > 0:
+        from train_classifier import load_classifier
+        classifier, cls_meta = load_classifier(a.classifier, device)
+    tgt_A, tgt_B = domain_target(dom_a, device), domain_target(dom_b, device)
     D_A = PatchDiscriminator(a.ndf).to(device)
     D_B = PatchDiscriminator(a.ndf).to(device)
     nets = dict(G_AB=G_AB, G_BA=G_BA, D_A=D_A, D_B=D_B)
@@ -159,7 +195,10 @@ def main(argv=None):
     elif a.init:
         lean = read_lean(a.init, ROOT)
         for k, n in nets.items():
-            load_lean(n, lean['nets'][k])
+            if isinstance(n, AttentionGenerator):
+                n.load_plain(lean['nets'][k])  # a plain or an attention generator
+            else:
+                load_lean(n, lean['nets'][k])
         state['prior_images_seen'] = lean['meta']['images_seen']
         pm = lean['meta']
         state['history'] = pm.get('history') or [{k: pm[k] for k in ('size', 'batch', 'iterations', 'seconds') if k in pm}]
@@ -171,7 +210,7 @@ def main(argv=None):
 
     pool_A, pool_B = ImagePool(), ImagePool()
     mse, l1 = nn.MSELoss(), nn.L1Loss()
-    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B'])
+    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B', 'cls_A2B', 'cls_B2A', 'mask'])
     timer = Timer(state['seconds'])
     last_ckpt = timer.elapsed()
     acc, nacc = {}, 0
@@ -181,7 +220,11 @@ def main(argv=None):
         state['seconds'] = timer.elapsed()
         meta = dict(domains=[dom_a, dom_b], size=a.size, ngf=a.ngf, blocks=a.blocks, upsample=a.upsample, ndf=a.ndf,
                     batch=a.batch, iterations=state['it'], images_seen=state['prior_images_seen'] + state['images_seen'],
-                    identity_loss=id_kind, seed=a.seed, history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
+                    identity_loss=id_kind, seed=a.seed, attention=bool(a.attention),
+                    losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls,
+                                mask=a.lambda_mask if a.attention else 0, tv=a.lambda_tv if a.attention else 0),
+                    classifier=(dict(file=os.path.relpath(a.classifier, ROOT), val_accuracy=cls_meta.get('val_accuracy'))
+                                if cls_meta else None), history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
                     train_counts={dom_a: len(ia), dom_b: len(ib)}, finished=final, precision='bf16-autocast' if amp else 'fp32',
                     device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
                     pack=dict(name=a.pack, encoding=pack.meta.get('encoding', 'raw'), quality=pack.meta.get('quality'),
@@ -235,6 +278,7 @@ def main(argv=None):
         opt_G.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             fake_B, fake_A = G_AB(real_A), G_BA(real_B)
+            att = (G_AB.attention, G_BA.attention) if a.attention else None
             rec_A, rec_B = G_BA(fake_B), G_AB(fake_A)
             pB, pA = D_B(fake_B), D_A(fake_A)
             g_ab, g_ba = mse(pB, torch.ones_like(pB)), mse(pA, torch.ones_like(pA))
@@ -248,6 +292,14 @@ def main(argv=None):
                 else:
                     idt_a, idt_b = l1(idt_A, real_A), l1(idt_B, real_B)
                 loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
+            cls_ab = cls_ba = m_loss = torch.zeros((), device=device)
+            if classifier is not None:
+                cls_ab, cls_ba = cls_loss(classifier, fake_B, *tgt_B), cls_loss(classifier, fake_A, *tgt_A)
+                loss = loss + a.lambda_cls * (cls_ab + cls_ba)
+            if att is not None:
+                (m1, t1), (m2, t2) = mask_losses(att[0].float()), mask_losses(att[1].float())
+                m_loss = m1 + m2
+                loss = loss + a.lambda_mask * m_loss + a.lambda_tv * (t1 + t2)
         loss.backward()
         opt_G.step()
 
@@ -266,7 +318,8 @@ def main(argv=None):
 
         state['it'] += 1
         state['images_seen'] += a.batch
-        vals = dict(D_A=d_a, D_B=d_b, G_A2B=g_ab, G_B2A=g_ba, cyc_A=cyc_a, cyc_B=cyc_b, idt_A=idt_a, idt_B=idt_b)
+        vals = dict(D_A=d_a, D_B=d_b, G_A2B=g_ab, G_B2A=g_ba, cyc_A=cyc_a, cyc_B=cyc_b, idt_A=idt_a, idt_B=idt_b,
+                    cls_A2B=cls_ab, cls_B2A=cls_ba, mask=m_loss)
         for k, v in vals.items():
             acc[k] = acc.get(k, 0.0) + v.detach().float()  # summed on the device; read at log time only
         nacc += 1

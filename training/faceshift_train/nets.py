@@ -5,6 +5,7 @@ slimmer ones on a CPU; the shipped sizes are recorded in models/manifest.json.
 """
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 class ResnetBlock(nn.Module):
@@ -145,9 +146,10 @@ class AttributeClassifier(nn.Module):
     white, black, asian, indian, other). Trained on the training split only
     (training/train_classifier.py); frozen, it gives the generator its domain-classification loss."""
 
-    def __init__(self, width=32):
+    def __init__(self, width=32, input_size=128):
         super().__init__()
-        self.config = dict(width=width)
+        self.config = dict(width=width, input_size=input_size)
+        self.input_size = input_size
         layers, ch = [], 3
         for out in (width, width * 2, width * 4, width * 8, width * 8):
             layers += [nn.Conv2d(ch, out, 3, 1, 1), nn.BatchNorm2d(out), nn.ReLU(True),
@@ -159,5 +161,42 @@ class AttributeClassifier(nn.Module):
         self.race = nn.Linear(ch, 5)
 
     def forward(self, x):
+        if x.shape[-1] != self.input_size:  # the crop is area-downscaled to the classifier's size (cheaper on a CPU)
+            x = F.interpolate(x, size=(self.input_size, self.input_size), mode='area')
         h = self.drop(self.features(x).mean((2, 3)))
         return self.gender(h), self.race(h)
+
+
+class AttentionGenerator(ResnetGenerator):
+    """ResnetGenerator with a GANimation attention output: the last conv gives colour C (tanh) and
+    a mask A (sigmoid), output = A * C + (1 - A) * x. Its parameters keep ResnetGenerator's names
+    (only the last conv has a fourth output channel), so a trained plain generator can be extended
+    (`from_plain`). forward() returns the output and keeps A in `self.attention` for the losses;
+    `forward_with_attention` returns both (for export)."""
+
+    def __init__(self, ngf=32, n_blocks=9, upsample='deconv'):
+        super().__init__(ngf, n_blocks, upsample)
+        self.config['attention'] = True
+        last = self.model[-2]
+        self.model[-2] = nn.Conv2d(last.in_channels, 4, last.kernel_size)
+        self.attention = None
+
+    def forward_with_attention(self, x):
+        h = self.model[:-1](x)
+        colour, a = torch.tanh(h[:, :3]), torch.sigmoid(h[:, 3:4])
+        return a * colour + (1 - a) * x, a
+
+    def forward(self, x):
+        y, self.attention = self.forward_with_attention(x)
+        return y
+
+    def load_plain(self, state, open_bias=3.0):
+        """Take a plain generator's weights; the new attention channel starts at A = sigmoid(open_bias)
+        (about 0.95: the output starts as the plain generator's), with zero weights."""
+        key = f'model.{len(self.model) - 2}'
+        state = dict(state)
+        w, b = state[f'{key}.weight'], state[f'{key}.bias']
+        if w.shape[0] == 3:
+            state[f'{key}.weight'] = torch.cat([w, torch.zeros_like(w[:1])])
+            state[f'{key}.bias'] = torch.cat([b, torch.full_like(b[:1], open_bias)])
+        self.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
