@@ -91,26 +91,63 @@ export function mapPoints(points: readonly Point[], m: Affine): Point[] {
   return points.map((p) => applyAffine(m, p));
 }
 
+export interface FaceOvalOptions {
+  /**
+   * Pixels to push the contour outward along its normals. landmarkFaceMask feathers inward, so
+   * with outset 0 the mask is 0 on the face's outline; pass about 0.6 x the feather to have the
+   * blend more than half-way (0.65) on the outline (jaw and chin included), 0 a little outside.
+   */
+  outset?: number;
+  /**
+   * Raise the upper half of the oval by this fraction of its height (chin to forehead top),
+   * default 0.06. The mesh's oval already runs over the forehead but stops short of the
+   * hairline (on the test portraits by 0.06..0.11 of the face height); the lift grows smoothly
+   * from 0 at the oval's middle to full at the top, so the jaw and cheeks are untouched.
+   */
+  foreheadLift?: number;
+}
+
 /**
- * The face-oval contour of a 468-point mesh, with its upper half raised by `foreheadLift` times
- * the oval's height (chin to forehead top). The mesh's oval already runs over the forehead but
- * stops short of the hairline (on the test portraits by 0.06..0.11 of the face height), and the
- * mask's feather lies inside the contour, so a small lift lets the fully-shown area reach the
- * top of the forehead. The lift grows smoothly from 0 at the oval's middle height to full at the
- * top, so the jaw and cheeks are untouched. Works for any roll: "up" is chin -> forehead top.
+ * The face-oval contour (FACE_OVAL order) of a 468-point mesh, in the mesh's coordinates, grown
+ * as `opts` says. Works at any roll: "up" is chin -> forehead top.
  */
-export function faceOvalContour(mesh: readonly Point[], foreheadLift = 0.06): Point[] {
+export function faceOvalContour(mesh: readonly Point[], opts: FaceOvalOptions = {}): Point[] {
   if (mesh.length < 468) throw new Error(`faceOvalContour: expected the 468 face-mesh points, got ${mesh.length}.`);
+  const lift = opts.foreheadLift ?? 0.06, outset = opts.outset ?? 0;
   const top = mesh[MESH_INDEX.foreheadTop], chin = mesh[MESH_INDEX.chin];
   const h = hypot(top.x - chin.x, top.y - chin.y);
-  const oval = FACE_OVAL.map((i) => mesh[i]);
-  if (!(h > 0) || foreheadLift === 0) return oval.map((p) => ({ x: p.x, y: p.y }));
-  const ux = (top.x - chin.x) / h, uy = (top.y - chin.y) / h; // unit "up" in these coordinates
-  return oval.map((p) => {
-    const t = ((p.x - chin.x) * ux + (p.y - chin.y) * uy) / h; // 0 at the chin, 1 at the top
-    const w = t <= 0.5 ? 0 : smoothstep(0.5, 1, t);
-    const d = foreheadLift * h * w;
-    return { x: p.x + ux * d, y: p.y + uy * d };
+  let pts = FACE_OVAL.map((i) => ({ x: mesh[i].x, y: mesh[i].y }));
+  if (h > 0 && lift !== 0) {
+    const ux = (top.x - chin.x) / h, uy = (top.y - chin.y) / h; // unit "up"
+    pts = pts.map((p) => {
+      const t = ((p.x - chin.x) * ux + (p.y - chin.y) * uy) / h; // 0 at the chin, 1 at the top
+      const d = lift * h * (t <= 0.5 ? 0 : smoothstep(0.5, 1, t));
+      return { x: p.x + ux * d, y: p.y + uy * d };
+    });
+  }
+  return outset ? offsetPolygon(pts, outset) : pts;
+}
+
+/**
+ * Move each vertex of a closed polygon by `d` along its outward normal (mitred, so straight
+ * edges move by exactly d; the miter is capped at 2d at sharp corners).
+ */
+function offsetPolygon(pts: Point[], d: number): Point[] {
+  const n = pts.length;
+  let area2 = 0;
+  for (let i = 0, j = n - 1; i < n; j = i++) area2 += pts[j].x * pts[i].y - pts[i].x * pts[j].y;
+  const sgn = area2 > 0 ? 1 : -1; // for a positive shoelace area the outward normal of edge e is (ey, -ex)
+  const normal = (a: Point, b: Point) => {
+    const ex = b.x - a.x, ey = b.y - a.y, l = hypot(ex, ey) || 1;
+    return { x: sgn * ey / l, y: -sgn * ex / l };
+  };
+  return pts.map((p, i) => {
+    const n1 = normal(pts[(i + n - 1) % n], p), n2 = normal(p, pts[(i + 1) % n]);
+    let mx = n1.x + n2.x, my = n1.y + n2.y;
+    const ml = hypot(mx, my);
+    if (ml < 1e-9) { mx = n1.x; my = n1.y; } else { mx /= ml; my /= ml; }
+    const k = d / max(0.5, mx * n1.x + my * n1.y);
+    return { x: p.x + mx * k, y: p.y + my * k };
   });
 }
 
