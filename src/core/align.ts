@@ -60,3 +60,24 @@ export function alignFace(image: RGBAImage, keypoints: Point[], template: AlignT
   const toSmall: Affine = [small.width / image.width, 0, 0, 0, small.height / image.height, 0];
   return { image: warpAffine(small, composeAffine(toSmall, fromCrop), size, size), toCrop, fromCrop };
 }
+
+/**
+ * photo -> crop similarity for the face-mesh (landmarks) net: the alignment template's crop,
+ * same centre and rotation (so the face is upright), zoomed out by `zoomOut` to give the net
+ * the context around the face it was trained with (manifest landmarks.input.crop.zoomOut).
+ * Points the mesh returns in this crop map into the template crop of the same size through
+ * meshToAlignedCrop(size, zoomOut).
+ */
+export function meshCropTransform(keypoints: Point[], template: AlignTemplate, size: number, zoomOut: number): Affine {
+  return composeAffine(meshToAlignedCrop(size, zoomOut, true), alignmentTransform(keypoints, template, size));
+}
+
+/**
+ * The mesh crop (meshCropTransform, side `size`) -> template crop (side `size`) map, a scale
+ * about the centre; `inverse` gives the other way. Scale the result for crops of other sizes.
+ */
+export function meshToAlignedCrop(size: number, zoomOut: number, inverse = false): Affine {
+  if (!(zoomOut > 0)) throw new Error(`meshToAlignedCrop: zoomOut must be positive, got ${zoomOut}.`);
+  const k = inverse ? 1 / zoomOut : zoomOut, c = size / 2;
+  return [k, 0, c * (1 - k), 0, k, c * (1 - k)];
+}

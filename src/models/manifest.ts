@@ -64,10 +64,40 @@ export type ModelEntry = TransformModel | UpscaleModel;
 
 export interface FileEntry { file: string; sha256: string; bytes: number }
 
+/** A tfjs graph model shipped as model.json + weights (the detector, the face mesh). */
+export interface GraphModelEntry { id: string; files: FileEntry[]; licence: string; source: string }
+
+/**
+ * The face-mesh (landmarks) model's contract. The net sees an upright square crop of the face,
+ * NHWC RGB in `range`, `size` px; `crop` says how much context around the face it expects.
+ */
+export interface LandmarksInput {
+  layout: 'NHWC';
+  channels: 'RGB';
+  size: number;
+  range: [number, number];
+  /** The framing: the alignment template's crop (`template`) zoomed out by `zoomOut` about its centre. */
+  crop: { template: string; zoomOut: number; description?: string };
+}
+
+export interface LandmarksModel extends GraphModelEntry {
+  input: LandmarksInput;
+  output: {
+    /** graph output holding points x (x, y, z), x and y in input pixels */
+    mesh: string;
+    points: number;
+    /** graph output holding the face-presence probability (0..1, already a sigmoid) */
+    score: string;
+    description?: string;
+  };
+}
+
 export interface Manifest {
   version: number;
   template: FileEntry & { id: string };
-  detector: { id: string; files: FileEntry[]; licence: string; source: string; input: string };
+  detector: GraphModelEntry & { input: string };
+  /** Optional so an older models/ folder without it still loads; the paste-back mask needs it. */
+  landmarks?: LandmarksModel;
   models: ModelEntry[];
 }
 
@@ -91,6 +121,12 @@ export function validateManifest(m: unknown): Manifest {
     if (e.task !== 'transform' && e.task !== 'upscale') throw new ModelFileError(`Model ${e.id} has unknown task "${e.task}".`);
     if (e.input?.layout !== 'NCHW') throw new ModelFileError(`Model ${e.id}: only NCHW inputs are supported.`);
   }
+  if (man.landmarks !== undefined) {
+    validateLandmarks(man.landmarks);
+    if (man.template && man.landmarks.input.crop.template !== man.template.id) {
+      throw new ModelFileError(`The landmarks model ${man.landmarks.id} frames its crop on template "${man.landmarks.input.crop.template}", but the manifest's template is "${man.template.id}". Restore models/ from the repository.`);
+    }
+  }
   const seen = new Map<string, string>();
   for (const e of man.models) {
     if (e.task !== 'transform') continue;
@@ -107,6 +143,20 @@ export function validateManifest(m: unknown): Manifest {
     seen.set(e.direction, e.id);
   }
   return man;
+}
+
+function validateLandmarks(l: LandmarksModel): void {
+  const id = l?.id ?? '?';
+  const bad = (what: string) => new ModelFileError(`The landmarks model ${id} in models/manifest.json ${what}. Restore models/ from the repository.`);
+  if (!l || typeof l.id !== 'string' || !Array.isArray(l.files)) throw bad('lacks an id or a files list');
+  for (const f of l.files) if (!f?.file || !/^[0-9a-f]{64}$/.test(f.sha256 ?? '') || !(f.bytes > 0)) throw bad(`has a file entry without a name, sha256 or size (${f?.file ?? '?'})`);
+  if (!l.files.some((f) => f.file.endsWith('.json')) || !l.files.some((f) => f.file.endsWith('.bin'))) throw bad('names no model.json and .bin');
+  const i = l.input;
+  if (!i || i.layout !== 'NHWC' || i.channels !== 'RGB' || !Number.isInteger(i.size) || i.size < 1
+    || !Array.isArray(i.range) || i.range.length !== 2 || !(i.range[1] > i.range[0])) throw bad('has no valid input contract (NHWC RGB, integer size, range [lo, hi])');
+  if (!i.crop || typeof i.crop.template !== 'string' || !(i.crop.zoomOut > 0)) throw bad('says not how to frame its crop (input.crop: template, zoomOut)');
+  const o = l.output;
+  if (!o || typeof o.mesh !== 'string' || typeof o.score !== 'string' || !Number.isInteger(o.points) || o.points < 3) throw bad('has no valid output contract (mesh, score, points)');
 }
 
 /** Directions offered to users, in the manifest's order (no code change per direction). */

@@ -9,14 +9,17 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceDetection from '@tensorflow-models/face-detection';
 import type { RGBAImage } from '../core/image';
 import type { Point } from '../core/geometry';
-import { Manifest, ModelFiles, readVerified } from '../models/manifest';
+import { GraphModelEntry, Manifest, ModelFiles, readVerified } from '../models/manifest';
 
-export interface DetectorWeights {
+/** A tfjs graph model held in memory: its model.json and weights (the detector, the face mesh). */
+export interface GraphModelWeights {
   /** model.json of the tfjs graph model */
   modelJson: { modelTopology: unknown; weightsManifest: { paths: string[]; weights: unknown[] }[]; format?: string; generatedBy?: string; convertedBy?: string; signature?: unknown };
   /** the concatenated weight shards */
   weightData: ArrayBuffer;
 }
+
+export type DetectorWeights = GraphModelWeights;
 
 export interface RawDetection {
   score: number;
@@ -30,14 +33,33 @@ interface MpDetection {
   locationData: { relativeBoundingBox: { xMin: number; yMin: number; width: number; height: number }; relativeKeypoints: { x: number; y: number }[] };
 }
 
-/** The detector's model.json and weights, named by the manifest and verified against it. */
-export async function readDetectorWeights(files: ModelFiles, manifest: Manifest): Promise<DetectorWeights> {
-  const json = manifest.detector.files.find((f) => f.file.endsWith('.json'));
-  const bin = manifest.detector.files.find((f) => f.file.endsWith('.bin'));
-  if (!json || !bin) throw new Error('The manifest names no detector model.json and .bin.');
+/** A graph model's model.json and weights, named by a manifest entry and verified against it. */
+export async function readGraphModelWeights(files: ModelFiles, entry: GraphModelEntry, what: string): Promise<GraphModelWeights> {
+  const json = entry.files.find((f) => f.file.endsWith('.json'));
+  const bin = entry.files.find((f) => f.file.endsWith('.bin'));
+  if (!json || !bin) throw new Error(`The manifest names no ${what} model.json and .bin.`);
   const modelJson = JSON.parse(new TextDecoder().decode(await readVerified(files, json)));
   const weights = await readVerified(files, bin);
   return { modelJson, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer };
+}
+
+/** The detector's model.json and weights, named by the manifest and verified against it. */
+export function readDetectorWeights(files: ModelFiles, manifest: Manifest): Promise<DetectorWeights> {
+  return readGraphModelWeights(files, manifest.detector, 'detector');
+}
+
+/** A tfjs IO handler that serves a graph model from memory, so nothing is fetched. */
+export function memoryIOHandler(weights: GraphModelWeights): tf.io.IOHandler {
+  return {
+    load: async () => ({
+      modelTopology: weights.modelJson.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs: weights.modelJson.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
+      weightData: weights.weightData,
+      format: weights.modelJson.format,
+      generatedBy: weights.modelJson.generatedBy,
+      convertedBy: weights.modelJson.convertedBy,
+    }),
+  };
 }
 
 let backendReady: Promise<void> | null = null;
@@ -59,16 +81,7 @@ export class FaceDetector {
   private constructor(private readonly detector: faceDetection.FaceDetector) {}
 
   static async load(weights: DetectorWeights, maxFaces = 20): Promise<FaceDetector> {
-    const handler: tf.io.IOHandler = {
-      load: async () => ({
-        modelTopology: weights.modelJson.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-        weightSpecs: weights.modelJson.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
-        weightData: weights.weightData,
-        format: weights.modelJson.format,
-        generatedBy: weights.modelJson.generatedBy,
-        convertedBy: weights.modelJson.convertedBy,
-      }),
-    };
+    const handler = memoryIOHandler(weights);
     const detector = await faceDetection.createDetector(faceDetection.SupportedModels.MediaPipeFaceDetector, {
       runtime: 'tfjs', modelType: 'full', maxFaces, detectorModelUrl: handler,
     });

@@ -5,9 +5,10 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { FaceEngine } from '../engine/engine';
-import { ModelFiles, validateManifest } from '../models/manifest';
+import { Manifest, ModelFiles, validateManifest } from '../models/manifest';
 import { OrtWebRuntime, WebDevice } from './onnx.web';
 import { FaceDetector, initTfjsWasm, readDetectorWeights } from './detector';
+import { FaceMesh, TfjsFaceMesh, landmarksEntry, readLandmarksWeights } from './landmarks';
 import { sha256Hex } from './sha256';
 
 /**
@@ -73,4 +74,14 @@ export async function createWebEngine(opts: WebEngineOptions): Promise<WebEngine
   const detector = await FaceDetector.load(await readDetectorWeights(files, manifest));
   const engine = await FaceEngine.create({ manifest, files, runtime, detector });
   return { engine, backend: await runtime.backend() };
+}
+
+/**
+ * The face mesh (landmarks for face-shaped paste-back masks), the counterpart of
+ * landmarks.node.ts: weights from the models folder, tfjs's .wasm files from runtimeUrl's tfjs/.
+ */
+export async function loadWebFaceMesh(files: ModelFiles, manifest: Manifest, runtimeUrl?: string): Promise<FaceMesh> {
+  const entry = landmarksEntry(manifest);
+  await initTfjsWasm(resolve('tfjs/', resolve(runtimeUrl ?? './')));
+  return TfjsFaceMesh.load(await readLandmarksWeights(files, manifest), entry);
 }
