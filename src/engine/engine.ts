@@ -5,7 +5,9 @@
  */
 import { RGBAImage, toPlanar, fromPlanar, resizeArea } from '../core/image';
 import { Affine, Box, composeAffine, invertAffine, transformedBounds, warpAffine } from '../core/geometry';
-import { AlignTemplate, alignFace, alignmentTransform } from '../core/align';
+import { AlignTemplate, alignFace, alignmentTransform, meshCropTransform, meshToAlignedCrop } from '../core/align';
+import { faceMask, faceOvalContour, featherForFace, landmarkFaceMask, mapPoints } from '../core/mask';
+import type { FaceMesh } from '../runtime/landmarks';
 import { FacePatch, MAX_STRENGTH, pasteBack } from '../core/blend';
 import {
   DetectedFace, FaceSelection, mergeDetections, planDetectionViews, selectFaces, faceSize, orderFaces,
@@ -88,12 +90,39 @@ export class FaceEngine {
     private readonly files: ModelFiles,
     private readonly runtime: NetRuntime,
     private readonly detector: FaceDetectorLike,
+    private readonly landmarks?: FaceMesh,
   ) {}
 
-  static async create(deps: { manifest: unknown; files: ModelFiles; runtime: NetRuntime; detector: FaceDetectorLike }): Promise<FaceEngine> {
+  /** `landmarks` (the face mesh) gives face-shaped paste-back masks; without it the mask is a rounded box. */
+  static async create(deps: { manifest: unknown; files: ModelFiles; runtime: NetRuntime; detector: FaceDetectorLike; landmarks?: FaceMesh }): Promise<FaceEngine> {
     const manifest = validateManifest(deps.manifest);
     const template = await loadTemplate(deps.files, manifest);
-    return new FaceEngine(manifest, template, deps.files, deps.runtime, deps.detector);
+    return new FaceEngine(manifest, template, deps.files, deps.runtime, deps.detector, deps.landmarks);
+  }
+
+  /**
+   * The paste-back mask of a face at `faceSide` (the pasted face's resolution): the face mesh's
+   * oval (forehead to chin, jaw included, no background), kept off the crop's padded border; the
+   * rounded box when there is no mesh or it does not see a face (score below 0.5).
+   */
+  private async pasteMask(region: RGBAImage, keypoints: { x: number; y: number }[], size: number, faceSide: number): Promise<Float32Array> {
+    const box = faceMask(faceSide);
+    const zoom = this.manifest.landmarks?.input.crop?.zoomOut;
+    if (!this.landmarks || !zoom) return box;
+    const M = 192;
+    const toMesh = meshCropTransform(keypoints, this.template, M, zoom);
+    const crop = warpAffine(region, invertAffine(toMesh), M, M);
+    const { score, points } = await this.landmarks.mesh(crop);
+    if (!(score >= 0.5)) return box;
+    // mesh crop (M px) -> template crop (M px) -> face (faceSide px)
+    const k = faceSide / M;
+    const toFace = composeAffine([k, 0, 0, 0, k, 0], meshToAlignedCrop(M, zoom));
+    const feather = featherForFace(faceSide * 0.6);
+    const oval = landmarkFaceMask(faceOvalContour(mapPoints(points, toFace), { outset: 0.6 * feather }), faceSide, faceSide, feather);
+    // the crop's outer band is warp padding: a thin border fade keeps the mask off it
+    const border = faceMask(faceSide, { feather: faceSide / 24, inset: faceSide / 128 });
+    for (let i = 0; i < oval.length; i++) oval[i] = Math.min(oval[i], border[i]);
+    return oval;
   }
 
   get runtimeName(): string { return this.runtime.name; }
@@ -242,13 +271,14 @@ export class FaceEngine {
       const range = sr && upscaler ? upscaler.output.range : model.output.range;
       const faceImg = fromPlanar(faceOut.data, faceOut.dims[3], faceOut.dims[2], range);
       const detail = (opts.paste ?? 'detail') === 'detail';
+      const mask = await this.pasteMask(region, local, size, faceImg.width);
 
       throwIfAborted(opts.signal);
       progress('paste', i + 1, todo.length, step(4));
       t = now();
       const patch = pasteBack({
         photo: { width: source.width, height: source.height, region, regionBox },
-        face: faceImg, fromCrop, cropSize: size, strength,
+        face: faceImg, fromCrop, cropSize: size, strength, mask,
         colorMatch: opts.colorMatch ?? model.colorMatch ?? true,
         ...(detail ? { crop: aligned.image, netOutput: fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range) } : {}),
       });

@@ -6,6 +6,7 @@ import { ModelFiles, validateManifest, Manifest } from '../models/manifest';
 import { FaceEngine } from '../engine/engine';
 import { OrtNodeRuntime } from './onnx.node';
 import { loadNodeDetector } from './detector.node';
+import { loadNodeFaceMesh } from './landmarks.node';
 import type { NetRuntime } from './net';
 
 /** The models/ folder shipped with the package (build/runtime/node.js and src/runtime/node.ts both sit two levels down); FACESHIFT_MODELS overrides it. */
@@ -33,5 +34,6 @@ export async function createNodeEngine(opts: { modelsDir?: string; runtime?: Net
   const manifest = readManifest(dir);
   const files = nodeModelFiles(dir);
   const detector = await loadNodeDetector(files, manifest);
-  return FaceEngine.create({ manifest, files, runtime: opts.runtime ?? new OrtNodeRuntime(opts.threads ?? 0), detector });
+  const landmarks = manifest.landmarks ? await loadNodeFaceMesh(files, manifest) : undefined;
+  return FaceEngine.create({ manifest, files, runtime: opts.runtime ?? new OrtNodeRuntime(opts.threads ?? 0), detector, landmarks });
 }

@@ -72,7 +72,8 @@ export async function createWebEngine(opts: WebEngineOptions): Promise<WebEngine
   const runtime = new OrtWebRuntime(ort, { device: opts.device ?? 'auto', wasmPaths: { wasm: resolve(`ort/${ORT_WASM}`, runtimeBase) } });
   await initTfjsWasm(resolve('tfjs/', runtimeBase));
   const detector = await FaceDetector.load(await readDetectorWeights(files, manifest));
-  const engine = await FaceEngine.create({ manifest, files, runtime, detector });
+  const landmarks = manifest.landmarks ? await TfjsFaceMesh.load(await readLandmarksWeights(files, manifest), landmarksEntry(manifest)) : undefined;
+  const engine = await FaceEngine.create({ manifest, files, runtime, detector, landmarks });
   return { engine, backend: await runtime.backend() };
 }
 
