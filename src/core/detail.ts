@@ -97,7 +97,9 @@ export function keepDetail(x: RGBAImage, y: RGBAImage, opts: DetailOptions = {})
   const eps = 6;
   const keep = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const rho = (Exy[i] + eps) / (sqrt(Ex[i] * Ey[i]) + eps);
+    // correlation of the two textures, regularised so flat regions count as kept; when the output
+    // has lost its texture (a beard removed) it falls towards sqrt(eps / Ex), i.e. near 0
+    const rho = (Exy[i] + eps) / sqrt((Ex[i] + eps) * (Ey[i] + eps));
     const ratio = sqrt((Ey[i] + eps) / (Ex[i] + eps));
     // kept: the output's texture follows the input's (rho high) and is not much stronger than it
     keep[i] = smoothstep(0.1, 0.45, rho) * (1 - smoothstep(1.6, 2.6, ratio));
