@@ -105,13 +105,17 @@ export class FaceEngine {
    * oval (forehead to chin, jaw included, no background), kept off the crop's padded border; the
    * rounded box when there is no mesh or it does not see a face (score below 0.5).
    */
-  private async pasteMask(region: RGBAImage, keypoints: { x: number; y: number }[], size: number, faceSide: number): Promise<Float32Array> {
+  private async pasteMask(source: PhotoSource, face: DetectedFace, faceSide: number): Promise<Float32Array> {
     const box = faceMask(faceSide);
     const zoom = this.manifest.landmarks?.input.crop?.zoomOut;
     if (!this.landmarks || !zoom) return box;
     const M = 192;
-    const toMesh = meshCropTransform(keypoints, this.template, M, zoom);
-    const crop = warpAffine(region, invertAffine(toMesh), M, M);
+    // the mesh looks at more of the photo than the net's crop (zoomed out): read that region
+    const toMesh = meshCropTransform(face.keypoints, this.template, M, zoom);
+    const rb = transformedBounds(invertAffine(toMesh), M, M, source.width, source.height);
+    if (!rb) return box;
+    const region = await source.readRegion(rb);
+    const crop = warpAffine(region, composeAffine([1, 0, -rb.x, 0, 1, -rb.y], invertAffine(toMesh)), M, M);
     const { score, points } = await this.landmarks.mesh(crop);
     if (!(score >= 0.5)) return box;
     // mesh crop (M px) -> template crop (M px) -> face (faceSide px)
@@ -119,9 +123,15 @@ export class FaceEngine {
     const toFace = composeAffine([k, 0, 0, 0, k, 0], meshToAlignedCrop(M, zoom));
     const feather = featherForFace(faceSide * 0.6);
     const oval = landmarkFaceMask(faceOvalContour(mapPoints(points, toFace), { outset: 0.6 * feather }), faceSide, faceSide, feather);
-    // the crop's outer band is warp padding: a thin border fade keeps the mask off it
-    const border = faceMask(faceSide, { feather: faceSide / 24, inset: faceSide / 128 });
-    for (let i = 0; i < oval.length; i++) oval[i] = Math.min(oval[i], border[i]);
+    // the net answers poorly in the last pixels of its crop (and a crop past the photo edge is padding): a thin border fade
+    const f = faceSide / 48, inset = faceSide / 256;
+    for (let y = 0; y < faceSide; y++) {
+      for (let x = 0; x < faceSide; x++) {
+        const edge = Math.min(x + 0.5, y + 0.5, faceSide - x - 0.5, faceSide - y - 0.5) - inset;
+        const t = Math.min(1, Math.max(0, edge / f));
+        oval[y * faceSide + x] = Math.min(oval[y * faceSide + x], t * t * (3 - 2 * t));
+      }
+    }
     return oval;
   }
 
@@ -271,7 +281,7 @@ export class FaceEngine {
       const range = sr && upscaler ? upscaler.output.range : model.output.range;
       const faceImg = fromPlanar(faceOut.data, faceOut.dims[3], faceOut.dims[2], range);
       const detail = (opts.paste ?? 'detail') === 'detail';
-      const mask = await this.pasteMask(region, local, size, faceImg.width);
+      const mask = await this.pasteMask(source, face, faceImg.width);
 
       throwIfAborted(opts.signal);
       progress('paste', i + 1, todo.length, step(4));
