@@ -35,7 +35,7 @@ test('init is repeated until the page answers, then resolves with what the engin
 
 test('init gives up with a clear message when the page never answers', async () => {
   const { client } = setup({ initRetryMs: 5, initTimeoutMs: 30 });
-  await expect(client.init()).rejects.toThrow(/did not start.*reopen the FaceShift panel/);
+  await expect(client.init()).rejects.toThrow(/did not start.*open the panel \(Plugins > FaceShift\)/);
 });
 
 test('progress arrives with its request; an error reply keeps the engine\'s code and words', async () => {

@@ -5,7 +5,8 @@
  *
  * Modelled after the documentation:
  * - Writes (new layer, delete, putPixels, putLayerMask, suspendHistory) throw outside a modal
- *   scope. executeAsModal throws (error number 9) while another plugin is modal; the same plugin
+ *   scope, and so do pixel reads (getPixels): public plugins report Photoshop refusing them
+ *   outside executeAsModal, so the simulator holds the plugin to the stricter rule. executeAsModal throws (error number 9) while another plugin is modal; the same plugin
  *   may nest scopes ("You can have nested modal scopes"), sharing one cancel state.
  * - After the user cancels a modal scope, every further change throws.
  * - getPixels trims sourceBounds to the layer's pixels and returns the trimmed bounds; with a
@@ -248,6 +249,13 @@ export class PhotoshopSimulator implements PhotoshopHost {
     return l ? this.info(documentID, l) : null;
   }
 
+  layerBelow(documentID: number, layerID: number): LayerInfo | null {
+    const layers = this.docById(documentID).layers;
+    const i = layers.findIndex((x) => x.id === layerID);
+    if (i < 0) throw new Error(`The layer ${layerID} does not exist.`);
+    return i + 1 < layers.length ? this.info(documentID, layers[i + 1]) : null;
+  }
+
   private info(docId: number, l: SimLayer): LayerInfo {
     return {
       id: l.id, name: l.name, kind: l.kind, visible: l.visible, allLocked: l.allLocked, pixelsLocked: l.pixelsLocked,
@@ -256,6 +264,10 @@ export class PhotoshopSimulator implements PhotoshopHost {
   }
 
   async getPixels(o: { documentID: number; layerID: number; sourceBounds?: PixelBounds; targetSize?: { width?: number; height?: number } }): Promise<PixelsRead> {
+    if (this.modalDepth === 0 || !this.modal) {
+      throw new Error('getPixels: the imaging API reads pixels only inside a modal scope (core.executeAsModal).');
+    }
+    if (this.modal.cancelled) throw new Error('getPixels: the user cancelled the operation.');
     const d = this.docById(o.documentID);
     const l = this.layerById(d.id, o.layerID);
     if (!l.pixels) throw new Error(`getPixels: the layer "${l.name}" has no pixels.`);
