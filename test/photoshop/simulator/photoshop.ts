@@ -83,6 +83,8 @@ export class PhotoshopSimulator implements PhotoshopHost {
   readonly reads: PixelRead[] = [];
   /** how many modal scopes were entered, and the deepest nesting seen */
   modalEntries = 0;
+  /** every modal scope entered: its command name and how many changes it made to documents */
+  readonly scopes: { commandName: string; changes: number }[] = [];
   maxModalDepth = 0;
   /** another plugin holds the modal state: executeAsModal rejects with error number 9 */
   otherPluginModal = false;
@@ -170,6 +172,9 @@ export class PhotoshopSimulator implements PhotoshopHost {
     if (!l) throw new Error(`The layer ${id} does not exist.`);
     return l;
   }
+
+  /** Modal scopes that changed a document (reads make scopes too, but change nothing). */
+  get writeScopes(): number { return this.scopes.filter((x) => x.changes > 0).length; }
 
   /** Everything a user could see or undo, as a comparable value (pixels as sha256). */
   fingerprint(docId: number): unknown {
@@ -364,7 +369,7 @@ export class PhotoshopSimulator implements PhotoshopHost {
   async executeAsModal<T>(fn: (ctx: ModalContext) => Promise<T>, o: { commandName: string }): Promise<T> {
     if (this.otherPluginModal) throw Object.assign(new Error('Photoshop is in a modal state (another plugin).'), { number: 9 });
     if (!o || typeof o.commandName !== 'string') throw new Error('executeAsModal: options.commandName is required.');
-    return this.runModal(fn);
+    return this.runModal(fn, o.commandName);
   }
 
   async recordAction(o: { name: string; methodName: string }, info: Record<string, unknown>): Promise<void> {
@@ -394,14 +399,16 @@ export class PhotoshopSimulator implements PhotoshopHost {
     for (const step of action.steps) {
       const fn = (globals as Record<string, unknown>)[step.methodName];
       if (typeof fn !== 'function') throw new Error('Script action failed.');
-      await this.runModal((ctx) => (fn as (c: ModalContext, i: unknown) => Promise<unknown>)(ctx, JSON.parse(JSON.stringify(step.info))));
+      await this.runModal((ctx) => (fn as (c: ModalContext, i: unknown) => Promise<unknown>)(ctx, JSON.parse(JSON.stringify(step.info))), `action step ${step.name}`);
     }
   }
 
   // -------------------------------------------------------------------------------------------
 
-  private async runModal<T>(fn: (ctx: ModalContext) => Promise<T>): Promise<T> {
+  private async runModal<T>(fn: (ctx: ModalContext) => Promise<T>, commandName: string): Promise<T> {
     this.modalEntries++;
+    const scope = { commandName, changes: 0 };
+    this.scopes.push(scope);
     this.modalDepth++;
     this.maxModalDepth = Math.max(this.maxModalDepth, this.modalDepth);
     const outer = this.modalDepth === 1;
@@ -475,6 +482,8 @@ export class PhotoshopSimulator implements PhotoshopHost {
 
   private changed(d: SimDocument, name: string): void {
     if (this.modal) this.modal.changes++;
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.changes++;
     if (d.suspension) d.suspension.changed = true;
     else d.history.push({ name, state: snapshot(d) });
   }
