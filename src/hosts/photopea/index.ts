@@ -23,10 +23,10 @@ const panel = new PhotopeaPanel(host);
 
 /**
  * The handshake: the controls stay disabled until Photopea has answered a first script. Opened
- * on its own (no parent) the page says so at once; inside a frame that does not answer in 2.5 s
+ * on its own (no parent) the page says so at once; inside a frame that does not answer in 2 s
  * it says so too (within 3 s of loading), and keeps asking, in case Photopea is only slow.
  */
-const HANDSHAKE_MS = 2500;
+const HANDSHAKE_MS = 2000;
 const photopea: Promise<boolean> = window.parent === window
   ? Promise.resolve(false)
   : host.ping(HANDSHAKE_MS).then(() => true, () => false);

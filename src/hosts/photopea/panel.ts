@@ -311,7 +311,7 @@ export class PhotopeaPanel {
     try {
       const { faces, image } = await this.readAndDetect(ctl.signal);
       const words = describeFaces(faces, image, DEFAULT_MIN_FACE_SIZE);
-      this.status(faces.length === 1 ? `Found 1 face: ${words[0].replace(/^Face 1 /, '')}. Click Transform face.`
+      this.status(faces.length === 1 ? `Found 1 face: ${words[0]}. Click Transform face.`
         : faces.length ? `Found ${faces.length} faces. Choose which to transform under Faces (or keep All faces), then click Transform face.`
           : 'No face was found in this document. Use a photo where a face is visible and at least about 40 pixels wide.', faces.length ? 'info' : 'error');
     } catch (e) {
