@@ -123,7 +123,7 @@ function photopea(mode) {
           ...runtimePatterns,
           ...modelPatterns('models'),
           { from: 'src/hosts/photopea/plugin.json', to: 'plugin.json', transform: (content) => photopeaPluginJson(content.toString(), publicUrl) },
-          { from: 'src/hosts/photopea/plugin.json', to: '_headers', transform: () => PHOTOPEA_HEADERS },
+          { from: 'src/hosts/photopea/plugin.json', to: '_headers', toType: 'file', transform: () => PHOTOPEA_HEADERS },
           { from: 'src/hosts/photopea/icon.svg', to: 'icon.svg' },
           { from: 'src/hosts/photopea/icon.png', to: 'icon.png', noErrorOnMissing: true },
           { from: 'docs/photopea.md', to: 'README.md' },
