@@ -300,15 +300,15 @@ export class PhotopeaPanel {
     if (!img) { canvas.hidden = true; return; }
     canvas.hidden = false;
     canvas.width = img.width; canvas.height = img.height;
-    canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
+    canvas.getContext('2d', { willReadFrequently: true })!.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
     canvas.dataset.drawn = String(++this.live.drawn);
   }
 
   async findFaces(): Promise<void> {
     if (this.busy || !this.usable) return;
-    await this.stopPreview();
     const ctl = this.begin();
     try {
+      await this.stopPreview();
       const { faces, image } = await this.readAndDetect(ctl.signal);
       const words = describeFaces(faces, image, DEFAULT_MIN_FACE_SIZE);
       this.status(faces.length === 1 ? `Found 1 face: ${words[0]}. Click Transform face.`
@@ -324,10 +324,10 @@ export class PhotopeaPanel {
   async transform(): Promise<RunSummary | null> {
     if (this.busy || !this.usable) return null;
     const engine = this.engine!;
-    await this.stopPreview(); // one engine run at a time
     const ctl = this.begin();
     const { signal } = ctl;
     try {
+      await this.stopPreview(); // one engine run at a time
       const direction = this.el.direction.value;
       const model = findTransform(engine.manifest, direction);
       const chosen = this.selection(); // before the list is refreshed from this document
