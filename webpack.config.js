@@ -40,6 +40,39 @@ const runtimePatterns = [
   ...TFJS_FILES.map((f) => ({ from: path.join(TFJS_WASM_DIST, f), to: `tfjs/${f}` })),
 ];
 
+/**
+ * Photopea's plugin.json from the public address the page will be served from
+ * (`FACESHIFT_PUBLIC_URL=https://host/path/ npm run build`): `url` is its index.html, `icon` its
+ * icon.png. Without the variable the placeholders stay, and the build says so.
+ */
+function photopeaPluginJson(template, publicUrl) {
+  const json = JSON.parse(template);
+  if (!publicUrl) return JSON.stringify(json, null, 2) + '\n';
+  let base;
+  try {
+    base = new URL(publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`);
+  } catch {
+    throw new Error(`FACESHIFT_PUBLIC_URL must be an absolute address like https://you.example/faceshift/, got "${publicUrl}".`);
+  }
+  const local = base.hostname === 'localhost' || base.hostname === '127.0.0.1';
+  if (base.protocol !== 'https:' && !(base.protocol === 'http:' && local)) {
+    throw new Error(`FACESHIFT_PUBLIC_URL must use https (Photopea is served over https and will not load a plugin over http), got "${publicUrl}".`);
+  }
+  if (base.search || base.hash) throw new Error(`FACESHIFT_PUBLIC_URL must be a folder address without ?query or #fragment, got "${publicUrl}".`);
+  json.url = new URL('index.html', base).href;
+  json.icon = new URL('icon.png', base).href;
+  return JSON.stringify(json, null, 2) + '\n';
+}
+
+/** Headers for static hosts that read a _headers file (Netlify, Cloudflare Pages): WASM threads need cross-origin isolation. */
+const PHOTOPEA_HEADERS = `/*
+  Cross-Origin-Opener-Policy: same-origin
+  Cross-Origin-Embedder-Policy: require-corp
+  Cross-Origin-Resource-Policy: cross-origin
+/*.wasm
+  Content-Type: application/wasm
+`;
+
 /** Page templates are plain HTML (no template language), read as is. */
 const html = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
@@ -76,6 +109,8 @@ function common(mode) {
 
 function photopea(mode) {
   const out = path.join(DIST, 'photopea');
+  const publicUrl = process.env.FACESHIFT_PUBLIC_URL;
+  if (!publicUrl) console.warn('[faceshift] dist/photopea/plugin.json keeps its YOUR-HOST.example placeholders: build with FACESHIFT_PUBLIC_URL=https://your.host/path/ to fill in url and icon.');
   return {
     ...common(mode),
     name: 'photopea',
@@ -87,7 +122,8 @@ function photopea(mode) {
         patterns: [
           ...runtimePatterns,
           ...modelPatterns('models'),
-          { from: 'src/hosts/photopea/plugin.json', to: 'plugin.json' },
+          { from: 'src/hosts/photopea/plugin.json', to: 'plugin.json', transform: (content) => photopeaPluginJson(content.toString(), publicUrl) },
+          { from: 'src/hosts/photopea/plugin.json', to: '_headers', toType: 'file', transform: () => PHOTOPEA_HEADERS },
           { from: 'src/hosts/photopea/icon.svg', to: 'icon.svg' },
           { from: 'src/hosts/photopea/icon.png', to: 'icon.png', noErrorOnMissing: true },
           { from: 'docs/photopea.md', to: 'README.md' },
@@ -157,3 +193,5 @@ module.exports = (env = {}, argv = {}) => {
   configs.parallelism = 1;
   return configs;
 };
+
+module.exports.photopeaPluginJson = photopeaPluginJson;

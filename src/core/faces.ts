@@ -97,3 +97,23 @@ export function selectFaces(faces: DetectedFace[], sel: FaceSelection): Detected
 export function faceSize(f: DetectedFace): number {
   return Math.max(f.box.width, f.box.height);
 }
+
+/**
+ * Each face in words a retoucher would use, in the order given: "Face 1 (left), large". The place
+ * is the third of the photo the face's centre lies in; where two faces share it, the row is added
+ * ("top left"). The size is the face's longer side against the photo's shorter side; faces below
+ * `minFaceSize` pixels say they are too small to change.
+ */
+export function describeFaces(faces: DetectedFace[], photo: { width: number; height: number }, minFaceSize = 0): string[] {
+  const third = (v: number, extent: number, words: [string, string, string]) => words[v < extent / 3 ? 0 : v > (2 * extent) / 3 ? 2 : 1];
+  const across = faces.map((f) => third(f.box.x + f.box.width / 2, photo.width, ['left', 'centre', 'right']));
+  const down = faces.map((f) => third(f.box.y + f.box.height / 2, photo.height, ['top', 'middle', 'bottom']));
+  const short = Math.max(1, Math.min(photo.width, photo.height));
+  return faces.map((f, i) => {
+    const shared = across.some((a, j) => j !== i && a === across[i] && down[j] !== down[i]);
+    const where = shared ? (across[i] === 'centre' ? down[i] : `${down[i]} ${across[i]}`) : across[i];
+    const s = faceSize(f);
+    const size = s < minFaceSize ? 'too small to change' : s / short >= 0.3 ? 'large' : s / short >= 0.12 ? 'medium' : 'small';
+    return `Face ${i + 1} (${where}), ${size}`;
+  });
+}

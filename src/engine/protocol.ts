@@ -20,6 +20,8 @@ export type Request =
     regions: { box: Box; image: WireImage }[];
     options: { direction: string; strength?: number; upscale?: boolean; colorMatch?: boolean; minFaceSize?: number };
   }
+  /** the live preview: a small view around one face (face in view pixels); nothing is upscaled */
+  | { type: 'preview'; id: string; view: WireImage; face: DetectedFace; options: { direction: string; strength?: number } }
   | { type: 'cancel'; id: string; target: string };
 
 export interface WirePatch { box: Box; rgba: WireImage; mask: WireImage; face: DetectedFace }
@@ -29,6 +31,7 @@ export type Reply =
   | { type: 'faces'; id: string; faces: DetectedFace[] }
   | { type: 'regions'; id: string; boxes: Box[] }
   | { type: 'progress'; id: string; stage: Stage; fraction: number }
+  | { type: 'preview'; id: string; image: WireImage }
   | { type: 'result'; id: string; model: string; upscaler: string | null; patches: WirePatch[]; skipped: { face: DetectedFace; reason: string }[]; timings: Record<string, number> }
   | { type: 'error'; id: string; code: FaceShiftErrorCode | 'INTERNAL'; message: string };
 

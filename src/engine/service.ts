@@ -5,6 +5,7 @@
 import { FaceEngine, DEFAULT_MIN_FACE_SIZE } from './engine';
 import { FaceShiftError } from './errors';
 import { RegionPhotoSource } from './sources';
+import { renderPreview } from './preview';
 import { Reply, Request, decodeImage, encodeImage } from './protocol';
 
 export class EngineService {
@@ -57,6 +58,11 @@ export class EngineService {
           patches: report.faces.map((f) => ({ box: f.patch.box, rgba: encodeImage(f.patch.rgba, 4), mask: encodeImage(f.patch.mask, 1), face: f.face })),
           skipped: report.skipped, timings: report.timings,
         });
+        return;
+      }
+      case 'preview': {
+        const after = await renderPreview(e, decodeImage(msg.view), msg.face, { ...msg.options, signal });
+        post({ type: 'preview', id: msg.id, image: encodeImage(after, 4) });
         return;
       }
       default:

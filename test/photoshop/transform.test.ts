@@ -4,8 +4,10 @@
  * with every message JSON-encoded as the UXP bridge carries it.
  */
 import type { RGBAImage } from '../../src/core/image';
-import { FaceShiftSettings, PhotoshopError, layerName } from '../../src/hosts/photoshop/controller';
+import { FaceShiftSettings, PhotoshopError, doneMessage, layerName } from '../../src/hosts/photoshop/controller';
 import { PLAYBACK_METHOD, installPlayback, recordRun } from '../../src/hosts/photoshop/actions';
+import { registerPlugin } from '../../src/hosts/photoshop/plugin';
+import { CancelToken } from '../../src/hosts/photoshop/cancel';
 import { photo } from '../helpers/photos';
 import { PhotoshopSimulator, SimDocument, SimLayer } from './simulator/photoshop';
 import { Panel, disposeEngine, loadPhoto, openPanel } from './simulator/panel';
@@ -36,7 +38,7 @@ async function expectRefused(p: Panel, doc: SimDocument | null, code: string, wo
   expect((err as PhotoshopError).code).toBe(code);
   expect((err as PhotoshopError).message).toMatch(words);
   if (doc) expect(p.sim.fingerprint(doc.id)).toEqual(before);
-  expect(p.sim.modalEntries).toBe(0);
+  expect(p.sim.writeScopes).toBe(0);
 }
 
 describe('Transform face', () => {
@@ -56,7 +58,7 @@ describe('Transform face', () => {
     const r = await p.controller.run(settings(), { onProgress: (x) => { stages.add(x.stage); expect(x.fraction).toBeGreaterThanOrEqual(last - 1e-9); last = x.fraction; } });
 
     // the new layer sits between the source and the layer that was above it
-    expect(doc.layers.map((l) => l.name)).toEqual(['Notes', 'FaceShift male->female', 'Background']);
+    expect(doc.layers.map((l) => l.name)).toEqual(['Notes', 'FaceShift male->female 100%', 'Background']);
     const made = doc.layers[1];
     expect(r.layer.id).toBe(made.id);
     expect(made.kind).toBe('pixel');
@@ -65,8 +67,10 @@ describe('Transform face', () => {
     // the source's pixels are byte-identical
     expect(bytes(sim.layerById(doc.id, source.id).pixels).equals(sourceBefore)).toBe(true);
     // exactly one history state, named after the direction; Undo brings back the document as it was
-    expect(doc.history.map((h) => h.name)).toEqual([...historyBefore, layerName('male2female')]);
-    expect(sim.modalEntries).toBe(1);
+    expect(doc.history.map((h) => h.name)).toEqual([...historyBefore, layerName('male2female', 1)]);
+    // every pixel read had its own short modal scope (no nets inside), and one scope wrote
+    expect(sim.scopes.map((x) => x.commandName)).toEqual(['FaceShift: reading the layer', 'FaceShift: reading the layer', layerName('male2female', 1)]);
+    expect(sim.writeScopes).toBe(1);
     expect(sim.maxModalDepth).toBe(1);
     // pixels only around the face, and a soft mask: opaque in the middle of the face, zero at the box edge
     const box = alphaBox(made, doc.width)!;
@@ -138,7 +142,7 @@ describe('Transform face', () => {
     p.sim.addLayer(doc.id, { name: 'Paper', image: white });
     const placed = p.sim.addLayer(doc.id, { name: 'Portrait', image: collins, left: 200, top: 100 });
     const r = await p.controller.run(settings({ upscale: false }));
-    expect(doc.layers.map((l) => l.name)).toEqual(['FaceShift male->female', 'Portrait', 'Paper']);
+    expect(doc.layers.map((l) => l.name)).toEqual(['FaceShift male->female 100%', 'Portrait', 'Paper']);
     const preview = p.sim.reads.find((x) => x.targetSize)!;
     expect(preview.read).toEqual({ left: 200, top: 100, right: 712, bottom: 612 });
     // faces are reported in the layer's frame; the new layer's pixels land on the face in the document
@@ -197,7 +201,7 @@ describe('cancel and failure leave the document as it was', () => {
     }).catch((e: unknown) => e);
     expect((err as PhotoshopError).code).toBe('CANCELLED');
     unchanged();
-    expect(p.sim.modalEntries).toBe(0);
+    expect(p.sim.writeScopes).toBe(0);
     // the engine was told to stop the request
     const cancel = p.webview.log.requests.find((m) => m.type === 'cancel');
     const transform = p.webview.log.requests.find((m) => m.type === 'transform');
@@ -209,7 +213,7 @@ describe('cancel and failure leave the document as it was', () => {
     const err = await p.controller.run(settings({ upscale: false })).catch((e: unknown) => e);
     expect((err as PhotoshopError).code).toBe('CANCELLED');
     unchanged();
-    expect(p.sim.modalEntries).toBe(1);
+    expect(p.sim.scopes.filter((x) => !x.commandName.startsWith('FaceShift: reading'))).toHaveLength(1);
   });
 
   test('Photoshop fails half-way (the mask)', async () => {
@@ -233,7 +237,7 @@ describe('what FaceShift refuses, saying what to do, with nothing changed', () =
   beforeAll(async () => { p = await openPanel(); });
   beforeEach(() => {
     p.sim.reads.length = 0;
-    p.sim.modalEntries = 0;
+    p.sim.scopes.length = 0;
   });
 
   test('no document', async () => {
@@ -316,26 +320,45 @@ describe('action recording', () => {
     const action = sim.stopRecording();
     expect(action.steps).toEqual([{
       name: 'FaceShift male2female', methodName: PLAYBACK_METHOD,
-      info: { direction: 'male2female', strength: 0.8, faces: 'all', upscale: false },
+      info: { 'faceshift.direction': 'male2female', 'faceshift.strength': 0.8, 'faceshift.faces': 'all', 'faceshift.upscale': false },
     }]);
 
     // play it on another document, the panel never shown: Photoshop calls globalThis.faceshiftPlayback
     const second = sim.openPhoto(collins, { title: 'second' });
     const sourceBefore = Buffer.from(bytes(second.layers[0].pixels));
     const historyBefore = second.history.length;
-    installPlayback(globalThis, () => p.controller);
+    // the plugin loads (Photoshop starts); the panel is never shown
+    const setups: Record<string, Record<string, unknown>>[] = [];
+    let shown = 0;
+    registerPlugin({
+      globals: globalThis, entrypoints: { setup: (o) => { setups.push(o as never); } },
+      controller: () => p.controller, panel: { id: 'faceshift', show: () => { shown++; } },
+    });
+    expect(setups).toHaveLength(1);
+    expect(Object.keys(setups[0].panels)).toEqual(['faceshift']);
+    expect(typeof setups[0].plugin.create).toBe('function');
     try {
       await sim.playAction(action);
     } finally {
       delete (globalThis as Record<string, unknown>)[PLAYBACK_METHOD];
     }
-    expect(second.layers.map((l) => l.name)).toEqual(['FaceShift male->female', 'Background']);
+    expect(shown).toBe(0);
+    expect(second.layers.map((l) => l.name)).toEqual(['FaceShift male->female 80%', 'Background']);
     expect(second.history.length).toBe(historyBefore + 1);
     expect(bytes(second.layers[1].pixels).equals(sourceBefore)).toBe(true);
     expect(bytes(second.layers[0].pixels).equals(bytes(first.layers[0].pixels))).toBe(true);
     expect(bytes(second.layers[0].mask).equals(bytes(first.layers[0].mask))).toBe(true);
     // the first document was not touched by the replay
     expect(first.layers).toHaveLength(2);
+  });
+
+  test('a step recorded before the keys had their prefix still plays', async () => {
+    const p = await openPanel();
+    const doc = p.sim.openPhoto(collins);
+    const globals: Record<string, unknown> = {};
+    installPlayback(globals, () => p.controller);
+    await p.sim.playAction({ name: 'old', steps: [{ name: 'FaceShift male2female', methodName: PLAYBACK_METHOD, info: { direction: 'male2female', strength: 0.5, faces: 'all', upscale: false } }] }, globals);
+    expect(doc.layers.map((l) => l.name)).toEqual(['FaceShift male->female 50%', 'Background']);
   });
 
   test('a replay that cannot run stops the action with the reason, and changes nothing', async () => {
@@ -349,5 +372,117 @@ describe('action recording', () => {
     expect(p.sim.fingerprint(doc.id)).toEqual(before);
     // an action whose handler is gone fails as Photoshop reports it
     await expect(p.sim.playAction(action, {})).rejects.toThrow('Script action failed.');
+  });
+});
+
+describe('what UXP does not offer, and what Photoshop does after a run', () => {
+  test('cancel works with a signal that has only `aborted` (UXP\'s AbortSignal has no events)', async () => {
+    const p = await openPanel();
+    const doc = p.sim.openPhoto(collins);
+    const before = p.sim.fingerprint(doc.id);
+    const signal = { aborted: false }; // no addEventListener, no onabort
+    const err = await p.controller.run(settings(), {
+      signal, onProgress: (x) => { if (x.stage === 'transform') signal.aborted = true; },
+    }).catch((e: unknown) => e);
+    expect((err as PhotoshopError).code).toBe('CANCELLED');
+    expect(p.sim.fingerprint(doc.id)).toEqual(before);
+    const transform = p.webview.log.requests.find((m) => m.type === 'transform');
+    const cancel = p.webview.log.requests.find((m) => m.type === 'cancel');
+    expect(cancel && cancel.type === 'cancel' && cancel.target).toBe(transform!.id);
+  });
+
+  test('the panel\'s own token cancels at once', async () => {
+    const p = await openPanel();
+    p.sim.openPhoto(collins);
+    const token = new CancelToken();
+    const err = await p.controller.run(settings(), { signal: token, onProgress: (x) => { if (x.stage === 'detect') token.cancel(); } }).catch((e: unknown) => e);
+    expect((err as PhotoshopError).code).toBe('CANCELLED');
+    expect(p.sim.writeScopes).toBe(0);
+  });
+
+  test('a second run with the new (selected) layer works on the photo below it, and adds its layer on top', async () => {
+    const p = await openPanel();
+    const { sim } = p;
+    const doc = sim.openPhoto(collins);
+    const photoLayer = doc.layers[0];
+    const first = await p.controller.run(settings({ upscale: false }));
+    // Photoshop selects the new layer
+    expect(doc.active).toEqual([first.layer.id]);
+    expect(doneMessage(first)).toMatch(/added the layer "FaceShift male->female 100%" \(1 face\) above "Background"\. The new layer is now the selected layer/);
+
+    const second = await p.controller.run(settings({ strength: 0.5, upscale: false }));
+    expect(second.source.id).toBe(photoLayer.id);
+    expect(doc.layers.map((l) => l.name)).toEqual(['FaceShift male->female 50%', 'FaceShift male->female 100%', 'Background']);
+    expect(doc.active).toEqual([second.layer.id]);
+    expect(doneMessage(second)).toMatch(/added the layer "FaceShift male->female 50%" \(1 face\) above "FaceShift male->female 100%" \(FaceShift read the layer "Background" below it\)/);
+    // the photo was read both times, never a FaceShift layer
+    expect(new Set(sim.reads.map((r) => r.layerID))).toEqual(new Set([photoLayer.id]));
+    // a FaceShift layer the user renamed is still recognised (this panel made it)
+    sim.layerById(doc.id, second.layer.id).name = 'my try';
+    const third = await p.controller.run(settings({ upscale: false }));
+    expect(third.source.id).toBe(photoLayer.id);
+  });
+
+  test('a FaceShift layer with no photo below it is refused, saying why', async () => {
+    const p = await openPanel();
+    const doc = p.sim.newDocument(64, 64);
+    p.sim.addLayer(doc.id, { name: 'Title', kind: 'text' });
+    p.sim.addLayer(doc.id, { name: 'FaceShift male->female 80%', image: { width: 8, height: 8, data: new Uint8ClampedArray(256).fill(255) } });
+    await expectRefused(p, doc, 'BAD_LAYER', /"FaceShift male->female 80%" was made by FaceShift, so FaceShift works on the layer below it\. The layer "Title" is a text layer/);
+    const lone = p.sim.newDocument(64, 64);
+    p.sim.addLayer(lone.id, { name: 'FaceShift white->black 100% copy', image: { width: 8, height: 8, data: new Uint8ClampedArray(256).fill(255) } });
+    await expectRefused(p, lone, 'NO_LAYER', /was made by FaceShift, and there is no photo layer below it/);
+  });
+});
+
+describe('live preview', () => {
+  test('one face before and after, small; changes with the strength; the document is not touched', async () => {
+    const p = await openPanel();
+    const { sim } = p;
+    const big = await loadPhoto(photo('wh_obama_official_2012'), { width: 1365, height: 1706 });
+    const doc = sim.openPhoto(big);
+    const before = sim.fingerprint(doc.id);
+
+    const t0 = Date.now();
+    const a = await p.controller.preview(settings({ strength: 1 }));
+    const firstMs = Date.now() - t0;
+    expect(a.faceNumber).toBe(1);
+    expect(Math.max(a.before.width, a.before.height)).toBeLessThanOrEqual(192);
+    expect([a.after.width, a.after.height]).toEqual([a.before.width, a.before.height]);
+    const diff = (x: Uint8ClampedArray, y: Uint8ClampedArray) => { let d = 0; for (let i = 0; i < x.length; i++) d += Math.abs(x[i] - y[i]); return d / x.length; };
+    expect(diff(a.before.data, a.after.data)).toBeGreaterThan(1);
+    // the view read was small: a scaled copy of the face's surroundings, inside a modal scope
+    const last = sim.reads[sim.reads.length - 1];
+    expect(last.width * last.height).toBeLessThanOrEqual(192 * 192);
+
+    // a strength change reads nothing and runs one preview (no detection, no upscaler)
+    const reads = sim.reads.length;
+    const sent = p.webview.log.requests.length;
+    const t1 = Date.now();
+    const b = await p.controller.preview(settings({ strength: 0.4 }), { detection: a.detection, view: a.view });
+    const updateMs = Date.now() - t1;
+    expect(sim.reads.length).toBe(reads);
+    expect(p.webview.log.requests.slice(sent).map((m) => m.type)).toEqual(['regions', 'preview']);
+    expect(diff(b.after.data, a.after.data)).toBeGreaterThan(0.5);
+    expect(diff(b.before.data, b.after.data)).toBeLessThan(diff(a.before.data, a.after.data));
+    console.log(`preview (native, one thread): first ${firstMs} ms with detection, update ${updateMs} ms`);
+
+    // strength 0 shows the face as it is
+    const c = await p.controller.preview(settings({ strength: 0 }), { detection: a.detection, view: a.view });
+    expect(diff(c.before.data, c.after.data)).toBeLessThan(0.5);
+
+    expect(sim.fingerprint(doc.id)).toEqual(before);
+    expect(sim.writeScopes).toBe(0);
+  });
+
+  test('with several faces it shows the chosen one', async () => {
+    const p = await openPanel();
+    p.sim.openPhoto(await loadPhoto(photo('wh_biden_obama_greenroom')));
+    const detection = await p.controller.findFaces();
+    const second = await p.controller.preview(settings({ faces: 2 }), { detection });
+    expect(second.faceNumber).toBe(2);
+    const first = await p.controller.preview(settings({ faces: 'all' }), { detection });
+    expect(first.faceNumber).toBe(1);
+    expect(first.view.plan.box.x).toBeLessThan(second.view.plan.box.x);
   });
 });

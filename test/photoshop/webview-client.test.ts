@@ -2,6 +2,7 @@
 import type { Reply, Request } from '../../src/engine/protocol';
 import { EngineError, MessageEngineClient, parseReply, webviewTransport } from '../../src/hosts/photoshop/webview-client';
 import { Listeners } from './simulator/webview';
+import { CancelToken } from '../../src/hosts/photoshop/cancel';
 
 class ScriptedWebview extends Listeners {
   sent: Request[] = [];
@@ -35,7 +36,7 @@ test('init is repeated until the page answers, then resolves with what the engin
 
 test('init gives up with a clear message when the page never answers', async () => {
   const { client } = setup({ initRetryMs: 5, initTimeoutMs: 30 });
-  await expect(client.init()).rejects.toThrow(/did not start.*reopen the FaceShift panel/);
+  await expect(client.init()).rejects.toThrow(/did not start.*open the panel \(Plugins > FaceShift\)/);
 });
 
 test('progress arrives with its request; an error reply keeps the engine\'s code and words', async () => {
@@ -81,20 +82,42 @@ test('pixels travel base64 and come back as images; one event seen on two target
   expect(Array.from(r.patches[0].mask.data)).toEqual([0, 255]);
 });
 
-test('abort sends cancel for the running request and rejects at once; the late answer is ignored', async () => {
+test('the panel\'s cancel token sends cancel for the running request and rejects at once; the late answer is ignored', async () => {
   const { webview, client, reply } = setup();
-  const ctl = new AbortController();
-  const run = client.regions({ width: 4, height: 4 }, [], { signal: ctl.signal });
+  const token = new CancelToken();
+  const run = client.regions({ width: 4, height: 4 }, [], { signal: token });
   const id = webview.last('regions').id;
-  ctl.abort();
+  token.cancel();
   await expect(run).rejects.toMatchObject({ code: 'CANCELLED', message: 'Cancelled. Nothing was changed.' });
   const cancel = webview.last('cancel');
   expect(cancel.type === 'cancel' && cancel.target).toBe(id);
   reply({ type: 'regions', id, boxes: [] });
   await tick();
-  // already aborted: nothing is sent
-  await expect(client.regions({ width: 1, height: 1 }, [], { signal: ctl.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  // already cancelled: nothing is sent
+  await expect(client.regions({ width: 1, height: 1 }, [], { signal: token })).rejects.toMatchObject({ code: 'CANCELLED' });
   expect(webview.sent.filter((m) => m.type === 'regions')).toHaveLength(1);
+});
+
+test('a UXP-like AbortSignal (only `aborted`, no events) still cancels: it is polled', async () => {
+  const { webview, client } = setup();
+  const signal = { aborted: false, reason: undefined, throwIfAborted() { /* UXP documents only these */ } };
+  const run = client.regions({ width: 4, height: 4 }, [], { signal });
+  const id = webview.last('regions').id;
+  signal.aborted = true;
+  await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+  const cancel = webview.last('cancel');
+  expect(cancel.type === 'cancel' && cancel.target).toBe(id);
+});
+
+test('an answered request stops polling its signal', async () => {
+  const { webview, client, reply } = setup();
+  const signal = { aborted: false };
+  const run = client.regions({ width: 4, height: 4 }, [], { signal });
+  reply({ type: 'regions', id: webview.last('regions').id, boxes: [] });
+  await expect(run).resolves.toEqual([]);
+  signal.aborted = true;
+  await new Promise((r) => setTimeout(r, 250));
+  expect(webview.sent.filter((m) => m.type === 'cancel')).toHaveLength(0);
 });
 
 test('a reply of the wrong kind is an error, not a crash; dispose fails what is waiting', async () => {

@@ -70,7 +70,12 @@ export class PhotopeaHost {
 
   /**
    * Add one layer named `name` over `images.box` with the mask, above the top layer. On any
-   * failure the layers added so far are removed and the error is rethrown.
+   * failure the layers added so far are removed and the error is rethrown. A selection the user
+   * had is restored (applyMaskScript).
+   *
+   * Photopea records this as several History steps: its scripting has no suspendHistory
+   * (photopea/photopea#5862, #8142) and placing an image finishes only after the script that
+   * started it, so one run spans several scripts (docs/photopea.md).
    */
   async insertLayer(doc: DocumentSignature, images: LayerImages, name: string): Promise<void> {
     const tmp = `faceshift-tmp-${Math.random().toString(36).slice(2, 10)}`;
@@ -80,7 +85,7 @@ export class PhotopeaHost {
       await this.bridge.run(positionPlacedScript(doc, face, images.box));
       await this.place(doc, images.mask, face);
       await this.bridge.run(positionPlacedScript(doc, mask, images.box));
-      await this.bridge.run(applyMaskScript(doc, face, mask, name));
+      await this.bridge.run(applyMaskScript(doc, face, mask, name, `${tmp}-selection`));
     } catch (e) {
       await this.bridge.run(removeLayersScript(doc, tmp)).catch(() => undefined);
       const err = explain(e);

@@ -21,9 +21,23 @@ const bridge = new PhotopeaBridge(window.parent, origins);
 const host = new PhotopeaHost(bridge);
 const panel = new PhotopeaPanel(host);
 
-// Is Photopea there? (Outside an iframe, or in a frame that is not Photopea's, nobody answers.)
-const photopea = window.parent === window ? Promise.resolve(false) : host.ping().then(() => true, () => false);
-void photopea.then((ok) => panel.photopea(ok));
+/**
+ * The handshake: the controls stay disabled until Photopea has answered a first script. Opened
+ * on its own (no parent) the page says so at once; inside a frame that does not answer in 2 s
+ * it says so too (within 3 s of loading), and keeps asking, in case Photopea is only slow.
+ */
+const HANDSHAKE_MS = 2000;
+const photopea: Promise<boolean> = window.parent === window
+  ? Promise.resolve(false)
+  : host.ping(HANDSHAKE_MS).then(() => true, () => false);
+void photopea.then(async (ok) => {
+  panel.photopea(ok);
+  if (ok || window.parent === window) return;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    if (await host.ping(5000).then(() => true, () => false)) { panel.photopea(true); return; }
+  }
+});
 
 const ready = (async () => {
   try {

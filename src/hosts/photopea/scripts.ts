@@ -28,6 +28,9 @@ function __doc(){ if (!app.documents.length) throw new Error(${js(SCRIPT_ERRORS.
 function __same(sig){ var d = __doc(); if (d.name != sig.name || __num(d.width) != sig.width || __num(d.height) != sig.height) throw new Error(${js(SCRIPT_ERRORS.documentChanged)}); return d; }
 function __bounds(l){ var b = l.bounds; var x = __num(b[0]), y = __num(b[1]); return { x: x, y: y, width: __num(b[2]) - x, height: __num(b[3]) - y }; }
 function __dialogs(){ return typeof DialogModes != "undefined" ? DialogModes.NO : undefined; }
+function __hasSelection(d){ try { var b = d.selection.bounds; return !!b && __num(b[2]) > __num(b[0]) && __num(b[3]) > __num(b[1]); } catch (e) { return false; } }
+function __chnlByName(name){ var r = new ActionReference(); r.putName(charIDToTypeID("Chnl"), name); return r; }
+function __fsel(){ var r = new ActionReference(); r.putProperty(charIDToTypeID("Chnl"), charIDToTypeID("fsel")); return r; }
 `;
 
 const body = (s: string) => HELPERS + s;
@@ -80,11 +83,22 @@ __out(__bounds(l));`);
  * soft mask; its transparency is loaded as a selection, the helper is deleted, and the face layer
  * gets a mask that reveals the selection (Action Manager: set selection to transparency; make
  * mask "reveal selection"). Then the face layer gets its final name.
+ *
+ * A selection the user had is kept: saved first as an alpha channel (Select › Save Selection:
+ * *duplicate* `Chnl/fsel` with a name), loaded back afterwards (*set* `Chnl/fsel` *to* the channel)
+ * and the channel deleted, also when a step in between fails. Reports whether one was restored.
  */
-export function applyMaskScript(doc: DocumentSignature, faceLayer: string, maskLayer: string, finalName: string): string {
+export function applyMaskScript(doc: DocumentSignature, faceLayer: string, maskLayer: string, finalName: string, savedSelection: string): string {
   return body(`var d = __same(${js(doc)});
 var f = __find(d.layers, ${js(faceLayer)}); var m = __find(d.layers, ${js(maskLayer)});
 if (!f || !m) throw new Error(${js(SCRIPT_ERRORS.layerLost)});
+var saved = null;
+if (__hasSelection(d)) {
+  var sv = new ActionDescriptor(); sv.putReference(charIDToTypeID("null"), __fsel()); sv.putString(charIDToTypeID("Nm  "), ${js(savedSelection)});
+  executeAction(charIDToTypeID("Dplc"), sv, __dialogs());
+  saved = ${js(savedSelection)};
+}
+try {
 d.activeLayer = m;
 var sel = new ActionDescriptor(); var to = new ActionReference(); var from = new ActionReference();
 to.putProperty(charIDToTypeID("Chnl"), charIDToTypeID("fsel"));
@@ -100,9 +114,17 @@ at.putEnumerated(charIDToTypeID("Chnl"), charIDToTypeID("Chnl"), charIDToTypeID(
 mk.putReference(charIDToTypeID("At  "), at);
 mk.putEnumerated(charIDToTypeID("Usng"), charIDToTypeID("UsrM"), charIDToTypeID("RvlS"));
 executeAction(charIDToTypeID("Mk  "), mk, __dialogs());
-d.selection.deselect();
 f.name = ${js(finalName)};
-__out(__bounds(f));`);
+} finally {
+  d.selection.deselect();
+  if (saved) {
+    var ld = new ActionDescriptor(); ld.putReference(charIDToTypeID("null"), __fsel()); ld.putReference(charIDToTypeID("T   "), __chnlByName(saved));
+    executeAction(charIDToTypeID("setd"), ld, __dialogs());
+    var dl = new ActionDescriptor(); dl.putReference(charIDToTypeID("null"), __chnlByName(saved));
+    executeAction(charIDToTypeID("Dlt "), dl, __dialogs());
+  }
+}
+__out({ bounds: __bounds(f), selectionRestored: !!saved });`);
 }
 
 /** Removes every layer whose name starts with the prefix (undoing a half-finished insert). */
@@ -110,6 +132,5 @@ export function removeLayersScript(doc: DocumentSignature, prefix: string): stri
   return body(`var d = __same(${js(doc)}); var p = ${js(prefix)}; var n = 0;
 function sweep(ls){ for (var i = ls.length - 1; i >= 0; i--) { var l = ls[i]; if (String(l.name).indexOf(p) == 0) { l.remove(); n++; } else if (l.layers) sweep(l.layers); } }
 sweep(d.layers);
-try { d.selection.deselect(); } catch (e) {}
 __out({ removed: n });`);
 }

@@ -5,21 +5,24 @@
  * options on the then-active layer without showing the panel.
  *
  * Photoshop stores only the function's name: the function must exist (assigned to globalThis)
- * whenever the action plays, so the plugin installs it as soon as it loads.
+ * whenever the action plays, so the plugin installs it when it loads (plugin.ts, the entry
+ * point), not when the panel is shown. The recorded keys carry a `faceshift.` prefix so that
+ * Photoshop never reads one of them as a key of its own.
  */
 import type { FaceChoice, FaceShiftController, FaceShiftSettings, RunResult } from './controller';
 import { PhotoshopError } from './errors';
 import type { PhotoshopHost } from './controller';
 import { checkSettings } from './validate';
+import { CancelToken, anySignal } from './cancel';
 
 export const PLAYBACK_METHOD = 'faceshiftPlayback';
 
-/** What a recorded step stores: plain JSON, shown in the Actions panel where Photoshop knows the names. */
+/** What a recorded step stores: plain JSON, its keys prefixed so none is mistaken for Photoshop's own. */
 export interface RecordedOptions {
-  direction: string;
-  strength: number;
-  faces: FaceChoice;
-  upscale: boolean;
+  'faceshift.direction': string;
+  'faceshift.strength': number;
+  'faceshift.faces': FaceChoice;
+  'faceshift.upscale': boolean;
 }
 
 export function stepName(direction: string): string {
@@ -27,17 +30,22 @@ export function stepName(direction: string): string {
 }
 
 export function toRecorded(s: FaceShiftSettings): RecordedOptions {
-  return { direction: s.direction, strength: s.strength, faces: s.faces, upscale: s.upscale };
+  return { 'faceshift.direction': s.direction, 'faceshift.strength': s.strength, 'faceshift.faces': s.faces, 'faceshift.upscale': s.upscale };
 }
 
-/** Settings back from a step's info (anything recorded by an older or newer version is checked). */
+/**
+ * Settings back from a step's info (anything recorded by an older or newer version is checked;
+ * steps recorded before the keys had their prefix are read too).
+ */
 export function fromRecorded(info: unknown): FaceShiftSettings {
-  const o = (info ?? {}) as Partial<RecordedOptions>;
+  const o = (info ?? {}) as Record<string, unknown>;
+  const get = (key: string) => (`faceshift.${key}` in o ? o[`faceshift.${key}`] : o[key]);
+  const direction = get('direction'), strength = get('strength'), faces = get('faces'), upscale = get('upscale');
   const settings: FaceShiftSettings = {
-    direction: String(o.direction ?? ''),
-    strength: typeof o.strength === 'number' ? o.strength : 1,
-    faces: o.faces === 'all' || o.faces === 'largest' ? o.faces : typeof o.faces === 'number' ? o.faces : 'all',
-    upscale: typeof o.upscale === 'boolean' ? o.upscale : true,
+    direction: String(direction ?? ''),
+    strength: typeof strength === 'number' ? strength : 1,
+    faces: faces === 'all' || faces === 'largest' ? faces : typeof faces === 'number' ? faces : 'all',
+    upscale: typeof upscale === 'boolean' ? upscale : true,
   };
   checkSettings(settings);
   return settings;
@@ -57,7 +65,7 @@ export async function recordRun(host: PhotoshopHost, settings: FaceShiftSettings
 }
 
 /** The executionContext Photoshop passes on playback (same shape as executeAsModal's). */
-export interface PlaybackContext { isCancelled?: boolean; onCancel?: (() => void) | undefined }
+export interface PlaybackContext { readonly isCancelled?: boolean; onCancel?: (() => void) | undefined }
 
 export interface PlaybackHooks {
   /** before the run (the panel, if open, can show that an action is running) */
@@ -72,17 +80,18 @@ export interface PlaybackHooks {
  */
 export function installPlayback(target: object, controller: () => FaceShiftController | Promise<FaceShiftController>, hooks: PlaybackHooks = {}): void {
   (target as Record<string, unknown>)[PLAYBACK_METHOD] = async (executionContext: PlaybackContext | undefined, info: unknown): Promise<undefined> => {
-    const ctl = new AbortController();
+    // Our own token (AbortController may be missing in UXP), also cancelled by Photoshop's progress bar
+    const token = new CancelToken();
     if (executionContext) {
-      if (executionContext.isCancelled) ctl.abort();
-      try { executionContext.onCancel = () => ctl.abort(); } catch { /* read-only in some versions */ }
+      try { executionContext.onCancel = () => token.cancel(); } catch { /* read-only in some versions */ }
     }
+    const signal = anySignal(token, () => executionContext?.isCancelled === true);
     let settings: FaceShiftSettings;
     try {
       settings = fromRecorded(info);
       hooks.onStart?.(settings);
       const c = await controller();
-      const result = await c.run(settings, { signal: ctl.signal });
+      const result = await c.run(settings, { signal });
       hooks.onDone?.(result);
     } catch (e) {
       const err = e instanceof PhotoshopError ? e : new PhotoshopError('ENGINE', (e as Error)?.message ?? String(e));

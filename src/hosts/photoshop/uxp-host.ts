@@ -3,6 +3,7 @@
  * purpose: every decision lives in controller.ts, which the tests drive against a simulator.
  */
 import type * as PS from 'photoshop';
+import type { RGBAImage } from '../../core/image';
 import type {
   DocumentInfo, LayerInfo, ModalContext, PhotoshopHost, PixelBounds, PixelData, PixelsRead,
 } from './controller';
@@ -66,9 +67,21 @@ export class UxpPhotoshopHost implements PhotoshopHost {
     return l ? layerInfo(l) : null;
   }
 
+  layerBelow(documentID: number, layerID: number): LayerInfo | null {
+    const l = this.layerObj(documentID, layerID);
+    // Layer.parent is null at the top level; siblings are listed top first
+    const parent = (l as unknown as { parent?: { layers?: ArrayLike<Layer> } | null }).parent;
+    const siblings = (parent?.layers ?? this.doc(documentID).layers) as unknown as ArrayLike<Layer>;
+    const i = Array.from(siblings).findIndex((x) => x.id === layerID);
+    return i >= 0 && i + 1 < siblings.length ? layerInfo(siblings[i + 1]) : null;
+  }
+
+  /** Call inside executeAsModal (the controller does). Optional keys are left out, never sent as undefined. */
   async getPixels(o: { documentID: number; layerID: number; sourceBounds?: PixelBounds; targetSize?: { width?: number; height?: number } }): Promise<PixelsRead> {
     const r = await this.ps.imaging.getPixels({
-      documentID: o.documentID, layerID: o.layerID, sourceBounds: o.sourceBounds, targetSize: o.targetSize, componentSize: 8,
+      documentID: o.documentID, layerID: o.layerID, componentSize: 8,
+      ...(o.sourceBounds ? { sourceBounds: o.sourceBounds } : {}),
+      ...(o.targetSize ? { targetSize: definedOnly(o.targetSize) } : {}),
     });
     try {
       const data = await r.imageData.getData({ chunky: true });
@@ -105,7 +118,7 @@ export class UxpPhotoshopHost implements PhotoshopHost {
     try {
       await this.ps.imaging.putPixels({ documentID: o.documentID, layerID: o.layerID, imageData, replace: true,
         // the imaging API reads left/top only; the typings want a full BoundsSize
-        targetBounds: { ...o.targetBounds, width: img.width, height: img.height }, commandName: o.commandName });
+        targetBounds: { ...o.targetBounds, width: img.width, height: img.height }, ...(o.commandName ? { commandName: o.commandName } : {}) });
     } finally {
       imageData.dispose();
     }
@@ -119,7 +132,7 @@ export class UxpPhotoshopHost implements PhotoshopHost {
     });
     try {
       await this.ps.imaging.putLayerMask({ documentID: o.documentID, layerID: o.layerID, kind: 'user', imageData, replace: true,
-        targetBounds: { ...o.targetBounds, width: m.width, height: m.height }, commandName: o.commandName });
+        targetBounds: { ...o.targetBounds, width: m.width, height: m.height }, ...(o.commandName ? { commandName: o.commandName } : {}) });
     } finally {
       imageData.dispose();
     }
@@ -138,12 +151,40 @@ export class UxpPhotoshopHost implements PhotoshopHost {
   }
 }
 
+/**
+ * An image as a data URL an <img> in the panel can show: UXP image elements take JPEG/base64 only,
+ * which imaging.encodeImageData makes (no document is read or changed).
+ */
+export async function jpegDataUrl(ps: Photoshop, img: RGBAImage): Promise<string> {
+  const rgb = new Uint8Array(img.width * img.height * 3);
+  for (let i = 0, n = img.width * img.height; i < n; i++) {
+    rgb[i * 3] = img.data[i * 4]; rgb[i * 3 + 1] = img.data[i * 4 + 1]; rgb[i * 3 + 2] = img.data[i * 4 + 2];
+  }
+  const imageData = await ps.imaging.createImageDataFromBuffer(rgb, { width: img.width, height: img.height, components: 3, chunky: true, colorSpace: 'RGB' });
+  try {
+    const b64 = await ps.imaging.encodeImageData({ imageData, base64: true });
+    return `data:image/jpeg;base64,${String(b64)}`;
+  } finally {
+    imageData.dispose();
+  }
+}
+
+/** The same object without its undefined values (Photoshop's API rejects keys sent as undefined). */
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
 function asBytes(d: Uint8Array | Uint8ClampedArray): Uint8Array {
   return d instanceof Uint8Array ? d : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
-/** The host over the module Photoshop provides to plugins (webpack keeps `photoshop` external). */
-export function createUxpHost(): UxpPhotoshopHost {
+/** The module Photoshop provides to plugins (webpack keeps `photoshop` external). */
+export function photoshopModule(): Photoshop {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return new UxpPhotoshopHost(require('photoshop') as Photoshop);
+  return require('photoshop') as Photoshop;
+}
+
+/** The host over the module Photoshop provides to plugins. */
+export function createUxpHost(): UxpPhotoshopHost {
+  return new UxpPhotoshopHost(photoshopModule());
 }

@@ -1,8 +1,8 @@
 /**
  * EngineClient over the engine's message protocol (src/engine/protocol.ts). The panel runs the
  * engine in a <webview> (WebGPU or WASM there); messages cross the UXP bridge as JSON, pixels as
- * base64. Each request carries an id; progress and the answer come back with it; aborting a
- * request's signal sends `cancel` and rejects at once.
+ * base64. Each request carries an id; progress and the answer come back with it; cancelling a
+ * request's signal sends `cancel` and rejects (at once for a CancelToken, within a poll otherwise).
  *
  *   panel -> page: webview.postMessage(msg)
  *   page -> panel: window.uxpHost.postMessage(reply), delivered to the panel as a "message" event
@@ -14,9 +14,10 @@ import type { DetectedFace } from '../../core/faces';
 import type { RGBAImage } from '../../core/image';
 import { Reply, Request, decodeImage, encodeImage } from '../../engine/protocol';
 import type {
-  EngineCallOptions, EngineClient, EngineInfo, EngineTransformRequest, EngineTransformResult, PhotoSize,
+  EngineCallOptions, EngineClient, EngineInfo, EnginePreviewRequest, EngineTransformRequest, EngineTransformResult, PhotoSize,
 } from './controller';
 import { CANCELLED_MESSAGE } from './errors';
+import { onCancel } from './cancel';
 
 /** Where requests go and replies come from. */
 export interface MessageTransport {
@@ -77,7 +78,7 @@ export class MessageEngineClient implements EngineClient {
           timer = setInterval(() => { if (this.pending.has(id)) this.transport.post({ type: 'init', id }); }, retry);
           deadline = setTimeout(() => {
             this.pending.delete(id);
-            reject(new EngineError('TIMEOUT', `The FaceShift engine did not start within ${Math.round(limit / 1000)} s. Close and reopen the FaceShift panel; if it keeps happening, reinstall the plugin.`));
+            reject(new EngineError('TIMEOUT', `The FaceShift engine did not start within ${Math.round(limit / 1000)} s. It runs inside the FaceShift panel: open the panel (Plugins > FaceShift), or close and reopen it, then try again; if it keeps happening, reinstall the plugin.`));
           }, limit);
         }),
       ]);
@@ -109,6 +110,11 @@ export class MessageEngineClient implements EngineClient {
     };
   }
 
+  async preview(req: EnginePreviewRequest, call: EngineCallOptions = {}): Promise<RGBAImage> {
+    const r = await this.request('preview', { type: 'preview', view: encodeImage(req.view, 4), face: req.face, options: req.options }, call);
+    return decodeImage(r.image);
+  }
+
   /** Stop listening and fail whatever is still waiting. */
   dispose(): void {
     this.stop();
@@ -121,13 +127,12 @@ export class MessageEngineClient implements EngineClient {
     const { signal, onProgress } = call;
     return new Promise<ReplyOf<T>>((resolve, reject) => {
       if (signal?.aborted) { reject(new EngineError('CANCELLED', CANCELLED_MESSAGE)); return; }
-      const onAbort = () => {
+      // UXP's AbortSignal may have no events: onCancel subscribes to our token or polls `aborted`
+      const done = onCancel(signal, () => {
         if (!this.pending.delete(id)) return;
         this.transport.post({ type: 'cancel', id: this.nextId(), target: id });
         reject(new EngineError('CANCELLED', CANCELLED_MESSAGE));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const done = () => signal?.removeEventListener('abort', onAbort);
+      });
       this.pending.set(id, {
         expect, onProgress,
         resolve: (r) => { done(); resolve(r as ReplyOf<T>); },

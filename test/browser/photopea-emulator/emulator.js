@@ -8,7 +8,9 @@
  *    asynchronously (the layer appears after the script's "done"), centred, above the active layer;
  *  - opening or closing a document sends an extra "done".
  * Document model: top-level pixel layers (RGBA, doc-sized canvas), optional doc-sized mask,
- * selection (doc-sized alpha). executeAction knows the two Action Manager calls FaceShift uses.
+ * selection (doc-sized alpha), saved selections (named alpha channels). executeAction knows the
+ * Action Manager calls FaceShift uses: selection from transparency, mask revealing the selection,
+ * save the selection as a channel, load a channel as the selection, delete a channel.
  * Test knobs on window.emu: failOn ('executeAction'), closeAfterExport, extraDone, scriptDelay (ms before each script runs).
  */
 (() => {
@@ -133,7 +135,19 @@
       get layers() { return d.layers.map(api); },
       get activeLayer() { return d.activeLayer ? api(d.activeLayer) : null; },
       set activeLayer(a) { const l = unwrap(d, a); if (!l) throw new Error('Layer not found'); d.activeLayer = l; },
-      selection: { deselect() { d.selection = null; } },
+      selection: {
+        deselect() { d.selection = null; },
+        // as in Photoshop: reading the bounds without a selection throws
+        get bounds() {
+          if (!d.selection) throw new Error('There is no selection.');
+          let x0 = d.width, y0 = d.height, x1 = 0, y1 = 0;
+          for (let y = 0; y < d.height; y++) for (let x = 0; x < d.width; x++) {
+            if (!d.selection[y * d.width + x]) continue;
+            x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x + 1); y1 = Math.max(y1, y + 1);
+          }
+          return x1 > x0 ? [x0, y0, x1, y1] : [0, 0, 0, 0];
+        },
+      },
       saveToOE(fmt) {
         if (!String(fmt).startsWith('png')) throw new Error(`emulator: only png export (${fmt})`);
         post(d.pngBytes.slice(0));
@@ -143,7 +157,7 @@
   }
 
   function openDocument(name, img) {
-    const d = { name, width: img.width, height: img.height, layers: [], selection: null, activeLayer: null };
+    const d = { name, width: img.width, height: img.height, layers: [], selection: null, activeLayer: null, channels: new Map() };
     const bg = makeLayer(d, 'Background', img, 0, 0, 'pixel');
     d.layers.push(bg); d.activeLayer = bg;
     state.documents.push(d); state.active = d;
@@ -209,9 +223,30 @@
     if (state.failOn === 'executeAction') throw unsupported();
     const d = state.active;
     if (!d) throw new Error('No document');
+    if (event === C('Dplc')) {
+      // Select › Save Selection: the selection as a named alpha channel
+      const r0 = desc.keys.get(C('null'))?.v.items[0], name = desc.keys.get(C('Nm  '))?.v;
+      if (r0?.kind === 'property' && r0.cls === C('Chnl') && r0.prop === C('fsel') && typeof name === 'string') {
+        if (!d.selection) throw new Error('There is no selection.');
+        d.channels.set(name, new Uint8ClampedArray(d.selection));
+        return new ActionDescriptor();
+      }
+      throw unsupported();
+    }
+    if (event === C('Dlt ')) {
+      const r0 = desc.keys.get(C('null'))?.v.items[0];
+      if (r0?.kind === 'name' && r0.cls === C('Chnl') && d.channels.has(r0.name)) { d.channels.delete(r0.name); return new ActionDescriptor(); }
+      throw unsupported();
+    }
     if (event === C('setd')) {
       const to = desc.keys.get(C('null')), from = desc.keys.get(C('T   '));
       const t0 = to?.v.items[0], f0 = from?.v.items[0];
+      if (t0?.kind === 'property' && t0.cls === C('Chnl') && t0.prop === C('fsel') && f0?.kind === 'name' && f0.cls === C('Chnl')) {
+        const ch = d.channels.get(f0.name);
+        if (!ch) throw new Error(`No channel "${f0.name}"`);
+        d.selection = new Uint8ClampedArray(ch);
+        return new ActionDescriptor();
+      }
       if (t0?.kind === 'property' && t0.cls === C('Chnl') && t0.prop === C('fsel') && f0?.kind === 'enum' && f0.value === C('Trsp')) {
         const l = d.activeLayer, n = d.width * d.height;
         d.selection = new Uint8ClampedArray(n);
@@ -290,6 +325,11 @@
     state,
     async openPhoto(url, name) { return openDocument(name ?? url.split('/').pop(), await decode(url)).name; },
     closeActive() { if (state.active) closeDocument(state.active); },
+    /** the user draws a rectangular selection on the active document */
+    select(x, y, w, h) {
+      const d = state.active; d.selection = new Uint8ClampedArray(d.width * d.height);
+      for (let r = y; r < y + h; r++) d.selection.fill(255, r * d.width + x, r * d.width + x + w);
+    },
     async idle() { await chain; while (state.placing) await new Promise((r) => setTimeout(r, 20)); for (const d of state.documents) await d.png; },
     async summary() {
       const docs = [];
@@ -308,7 +348,10 @@
           }
           layers.push({ name: l.name, kind: l.kind, bounds: b, hash: await hash(l.px), mask: l.mask ? { sum: maskSum, max: maskMax, box: maskBox } : null });
         }
-        docs.push({ name: d.name, width: d.width, height: d.height, layers, selection: !!d.selection, composite: await hash(composite(d).data) });
+        docs.push({
+          name: d.name, width: d.width, height: d.height, layers, selection: !!d.selection, composite: await hash(composite(d).data),
+          selectionHash: d.selection ? await hash(d.selection) : null, channels: [...d.channels.keys()],
+        });
       }
       return { docs, scripts: state.scripts.length, errors: state.errors };
     },

@@ -5,7 +5,8 @@
  *
  * Modelled after the documentation:
  * - Writes (new layer, delete, putPixels, putLayerMask, suspendHistory) throw outside a modal
- *   scope. executeAsModal throws (error number 9) while another plugin is modal; the same plugin
+ *   scope, and so do pixel reads (getPixels): public plugins report Photoshop refusing them
+ *   outside executeAsModal, so the simulator holds the plugin to the stricter rule. executeAsModal throws (error number 9) while another plugin is modal; the same plugin
  *   may nest scopes ("You can have nested modal scopes"), sharing one cancel state.
  * - After the user cancels a modal scope, every further change throws.
  * - getPixels trims sourceBounds to the layer's pixels and returns the trimmed bounds; with a
@@ -82,6 +83,8 @@ export class PhotoshopSimulator implements PhotoshopHost {
   readonly reads: PixelRead[] = [];
   /** how many modal scopes were entered, and the deepest nesting seen */
   modalEntries = 0;
+  /** every modal scope entered: its command name and how many changes it made to documents */
+  readonly scopes: { commandName: string; changes: number }[] = [];
   maxModalDepth = 0;
   /** another plugin holds the modal state: executeAsModal rejects with error number 9 */
   otherPluginModal = false;
@@ -170,6 +173,9 @@ export class PhotoshopSimulator implements PhotoshopHost {
     return l;
   }
 
+  /** Modal scopes that changed a document (reads make scopes too, but change nothing). */
+  get writeScopes(): number { return this.scopes.filter((x) => x.changes > 0).length; }
+
   /** Everything a user could see or undo, as a comparable value (pixels as sha256). */
   fingerprint(docId: number): unknown {
     const d = this.docById(docId);
@@ -248,6 +254,13 @@ export class PhotoshopSimulator implements PhotoshopHost {
     return l ? this.info(documentID, l) : null;
   }
 
+  layerBelow(documentID: number, layerID: number): LayerInfo | null {
+    const layers = this.docById(documentID).layers;
+    const i = layers.findIndex((x) => x.id === layerID);
+    if (i < 0) throw new Error(`The layer ${layerID} does not exist.`);
+    return i + 1 < layers.length ? this.info(documentID, layers[i + 1]) : null;
+  }
+
   private info(docId: number, l: SimLayer): LayerInfo {
     return {
       id: l.id, name: l.name, kind: l.kind, visible: l.visible, allLocked: l.allLocked, pixelsLocked: l.pixelsLocked,
@@ -256,6 +269,10 @@ export class PhotoshopSimulator implements PhotoshopHost {
   }
 
   async getPixels(o: { documentID: number; layerID: number; sourceBounds?: PixelBounds; targetSize?: { width?: number; height?: number } }): Promise<PixelsRead> {
+    if (this.modalDepth === 0 || !this.modal) {
+      throw new Error('getPixels: the imaging API reads pixels only inside a modal scope (core.executeAsModal).');
+    }
+    if (this.modal.cancelled) throw new Error('getPixels: the user cancelled the operation.');
     const d = this.docById(o.documentID);
     const l = this.layerById(d.id, o.layerID);
     if (!l.pixels) throw new Error(`getPixels: the layer "${l.name}" has no pixels.`);
@@ -352,7 +369,7 @@ export class PhotoshopSimulator implements PhotoshopHost {
   async executeAsModal<T>(fn: (ctx: ModalContext) => Promise<T>, o: { commandName: string }): Promise<T> {
     if (this.otherPluginModal) throw Object.assign(new Error('Photoshop is in a modal state (another plugin).'), { number: 9 });
     if (!o || typeof o.commandName !== 'string') throw new Error('executeAsModal: options.commandName is required.');
-    return this.runModal(fn);
+    return this.runModal(fn, o.commandName);
   }
 
   async recordAction(o: { name: string; methodName: string }, info: Record<string, unknown>): Promise<void> {
@@ -382,14 +399,16 @@ export class PhotoshopSimulator implements PhotoshopHost {
     for (const step of action.steps) {
       const fn = (globals as Record<string, unknown>)[step.methodName];
       if (typeof fn !== 'function') throw new Error('Script action failed.');
-      await this.runModal((ctx) => (fn as (c: ModalContext, i: unknown) => Promise<unknown>)(ctx, JSON.parse(JSON.stringify(step.info))));
+      await this.runModal((ctx) => (fn as (c: ModalContext, i: unknown) => Promise<unknown>)(ctx, JSON.parse(JSON.stringify(step.info))), `action step ${step.name}`);
     }
   }
 
   // -------------------------------------------------------------------------------------------
 
-  private async runModal<T>(fn: (ctx: ModalContext) => Promise<T>): Promise<T> {
+  private async runModal<T>(fn: (ctx: ModalContext) => Promise<T>, commandName: string): Promise<T> {
     this.modalEntries++;
+    const scope = { commandName, changes: 0 };
+    this.scopes.push(scope);
     this.modalDepth++;
     this.maxModalDepth = Math.max(this.maxModalDepth, this.modalDepth);
     const outer = this.modalDepth === 1;
@@ -463,6 +482,8 @@ export class PhotoshopSimulator implements PhotoshopHost {
 
   private changed(d: SimDocument, name: string): void {
     if (this.modal) this.modal.changes++;
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.changes++;
     if (d.suspension) d.suspension.changed = true;
     else d.history.push({ name, state: snapshot(d) });
   }
