@@ -146,7 +146,7 @@ export async function main(argv = process.argv): Promise<number> {
     .description('Transform the faces in photos with on-device neural networks; writes a layered PSD (or PNG) beside each photo.')
     .argument('<photos...>', 'photo files or folders of photos')
     .addOption(new Option('-d, --direction <direction>', 'which transform').default('male2female').choices(directions.length ? directions : ['male2female']))
-    .option('-s, --strength <0..1>', 'how strongly the new face shows', num('strength', 0, 1), 1)
+    .option('-s, --strength <0..1.5>', 'how much of the change shows; above 1 it is extrapolated', num('strength', 0, 1.5), 1)
     .option('--faces <which>', 'all | largest | a face number (1 = top-left first)', (v: string) => {
       try { return parseFaceSelection(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
     }, 'all' as FaceSelection)

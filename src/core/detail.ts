@@ -71,7 +71,7 @@ export interface DetailOptions {
   textureSigma?: number;
   /** Neighbourhood (crop pixels) over which texture energies are compared. Default 2. */
   energySigma?: number;
-  /** Smoothing (crop pixels) of the change that is added to the photo. Default 0.7. */
+  /** Smoothing (crop pixels) of the change added to the photo. Default 0: the split between the net's change and the photo's detail is the crop's own resolution. */
   changeSigma?: number;
 }
 
@@ -113,7 +113,7 @@ export function keepDetail(x: RGBAImage, y: RGBAImage, opts: DetailOptions = {})
  * net's dark blotches at mouth corners, say) are softly limited instead of pasted at full strength.
  */
 export function netChange(x: RGBAImage, y: RGBAImage, weight: Float32Array, opts: DetailOptions = {}): Plane[] {
-  const cs = opts.changeSigma ?? 0.7;
+  const cs = opts.changeSigma ?? 0;
   const planes = [0, 1, 2].map((c) => {
     const px = channelPlane(x, c), py = channelPlane(y, c);
     const d = new Float32Array(px.data.length);

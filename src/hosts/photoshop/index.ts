@@ -145,7 +145,7 @@ function settings(): FaceShiftSettings {
   const d = dirs[Math.max(0, ui.direction?.selectedIndex ?? 0)];
   return {
     direction: d?.direction ?? '',
-    strength: Math.max(0, Math.min(100, Number(ui.strength?.value ?? 100))) / 100,
+    strength: Math.max(0, Math.min(150, Number(ui.strength?.value ?? 100))) / 100,
     faces: faceChoices[Math.max(0, ui.faces?.selectedIndex ?? 0)] ?? 'all',
     upscale: Boolean(ui.upscale?.checked ?? true),
   };

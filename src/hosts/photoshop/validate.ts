@@ -4,6 +4,7 @@
  */
 import type { DocumentInfo, FaceShiftSettings, LayerInfo, PixelBounds } from './controller';
 import { PhotoshopError } from './errors';
+import { MAX_STRENGTH } from '../../core/blend';
 
 const TO_RGB = 'choose Image > Mode > RGB Color, then run FaceShift again';
 
@@ -77,7 +78,7 @@ export function layerFrame(layer: LayerInfo, doc: DocumentInfo): PixelBounds {
 
 export function checkSettings(s: FaceShiftSettings): void {
   if (!s || typeof s.direction !== 'string' || !s.direction) throw new PhotoshopError('BAD_OPTION', 'Choose a direction (for example Male → Female).');
-  if (typeof s.strength !== 'number' || !(s.strength >= 0 && s.strength <= 1)) throw new PhotoshopError('BAD_OPTION', `Strength must be between 0 and 100 %, got ${s.strength}.`);
+  if (typeof s.strength !== 'number' || !(s.strength >= 0 && s.strength <= MAX_STRENGTH)) throw new PhotoshopError('BAD_OPTION', `Strength must be between 0 and ${MAX_STRENGTH * 100} %, got ${s.strength}.`);
   const f = s.faces;
   if (!(f === 'all' || f === 'largest' || (typeof f === 'number' && Number.isInteger(f) && f >= 1))) {
     throw new PhotoshopError('BAD_OPTION', `Faces must be "all", "largest" or a face number, got ${JSON.stringify(f)}.`);
