@@ -30,7 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faceshift_train.common import load_lean, sha256_file as sha256  # noqa: E402
-from faceshift_train.nets import ConditionalGenerator, ResnetGenerator, SRResNet, count_params  # noqa: E402
+from faceshift_train.nets import AttentionGenerator, ConditionalGenerator, ResnetGenerator, SRResNet, count_params  # noqa: E402
 from faceshift_train.tasks import DIRECTIONS, LABELS, N_COND, condition  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -129,6 +129,41 @@ def export_conditional(g, path, size, conds, fp16_weights=True):
     if fp16_weights:
         store_weights_fp16(path)
     diff = conditional_parity(path, m, size, conds)
+    if diff > TOLERANCE:
+        raise SystemExit(f'{path}: onnxruntime differs from PyTorch by {diff:.2e} (> {TOLERANCE})')
+    return diff
+
+
+class AttentionExport(torch.nn.Module):
+    """An AttentionGenerator with both outputs: (image, attention)."""
+
+    def __init__(self, g):
+        super().__init__()
+        self.g = g
+
+    def forward(self, x):
+        return self.g.forward_with_attention(x)
+
+
+def export_attention(g, path, size, fp16_weights=True):
+    """Export an AttentionGenerator with outputs `output` and `attention`; parity checked on both."""
+    m = AttentionExport(g).eval()
+    axes = {n: {0: 'batch', 2: 'height', 3: 'width'} for n in ('input', 'output', 'attention')}
+    torch.onnx.export(m, torch.zeros(1, 3, size, size), path, opset_version=17, input_names=['input'],
+                      output_names=['output', 'attention'], dynamic_axes=axes, do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    if fp16_weights:
+        store_weights_fp16(path)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand((1, 3, size, size), generator=gen) * 2 - 1
+    with torch.no_grad():
+        ref = [r.numpy() for r in m(x)]
+    with tempfile.TemporaryDirectory() as d:
+        xi, yo = os.path.join(d, 'in.f32'), os.path.join(d, 'out.f32')
+        x.numpy().astype(np.float32).tofile(xi)
+        subprocess.run(['node', os.path.join(ROOT, 'scripts', 'ort-run.js'), path, xi, f'1,3,{size},{size}', yo], check=True, capture_output=True)
+        outs = [np.fromfile(yo, dtype=np.float32).reshape(ref[0].shape), np.fromfile(yo + '.attention', dtype=np.float32).reshape(ref[1].shape)]
+    diff = max(float(np.abs(o - r).max()) for o, r in zip(outs, ref))
     if diff > TOLERANCE:
         raise SystemExit(f'{path}: onnxruntime differs from PyTorch by {diff:.2e} (> {TOLERANCE})')
     return diff
@@ -252,12 +287,19 @@ def main(argv=None):
     elif a.kind == 'cyclegan':
         dom_a, dom_b = meta['domains']
         for key, src, dst in (('G_AB', dom_a, dom_b), ('G_BA', dom_b, dom_a)):
-            g = ResnetGenerator(meta['ngf'], meta['blocks'], meta['upsample'])
+            attention = bool(meta.get('attention'))
+            g = (AttentionGenerator if attention else ResnetGenerator)(meta['ngf'], meta['blocks'], meta['upsample'])
             load_lean(g, lean['nets'][key])
             direction = f'{src}2{dst}'
             file = f'cyclegan-{direction}-{a.version}.onnx'
             path = os.path.join(a.models, file)
-            diff = export(g, path, meta['size'], fp16_weights=not a.fp32_weights)
+            diff = (export_attention if attention else export)(g, path, meta['size'], fp16_weights=not a.fp32_weights)
+            L = meta.get('losses') or {}
+            losses = f'LSGAN + cycle L1 x{L.get("cyc", 10):g} + identity ({meta["identity_loss"]}) x{L.get("id", 5):g}'
+            if L.get('cls'):
+                losses += f' + domain classification x{L["cls"]:g} (our attribute classifier, frozen; training split only)'
+            if attention:
+                losses += f' + attention mask mean x{L.get("mask", 0):g} and smoothness x{L.get("tv", 0):g}'
             pack = meta.get('pack') or {}
             data = 'UTKFace, adults (age >= 18), colour photos, training split'
             if pack.get('encoding') == 'webp':
@@ -270,15 +312,18 @@ def main(argv=None):
                 colorMatch=ATTRIBUTE[src] != 'race', file=file, sha256=sha256(path), bytes=os.path.getsize(path),
                 input=dict(name='input', layout='NCHW', channels='RGB', size=meta['size'], range=[-1, 1]),
                 output=dict(name='output', layout='NCHW', channels='RGB', size=meta['size'], range=[-1, 1]),
+                **({'attention': dict(name='attention', layout='NCHW', size=meta['size'], range=[0, 1],
+                                      meaning='where the net changed the crop: output = A * colour + (1 - A) * input')}
+                   if attention else {}),
                 template=meta['template'],
-                architecture=dict(kind='CycleGAN ResNet generator', ngf=meta['ngf'], blocks=meta['blocks'], upsample=meta['upsample'],
+                architecture=dict(kind='CycleGAN ResNet generator' + (' with GANimation attention' if attention else ''), ngf=meta['ngf'], blocks=meta['blocks'], upsample=meta['upsample'],
                                   norm='instance', padding='reflect', discriminator=f'70x70 PatchGAN, ndf {meta["ndf"]}'),
                 parameters=count_params(g), opset=17, onnxruntime_max_abs_diff=float(f'{diff:.3g}'),
                 weights='float32' if a.fp32_weights else 'float16 (lossless: trained weights kept in float16), cast to float32 on load',
                 training=dict(data=data,
                               domains=meta['domains'], train_counts=meta['train_counts'], images_seen=meta['images_seen'],
                               iterations=meta['iterations'], batch=meta['batch'], resolution=meta['size'],
-                              losses=f'LSGAN + cycle L1 x10 + identity ({meta["identity_loss"]}) x5',
+                              losses=losses, classifier=meta.get('classifier'),
                               history=meta.get('history'), seed=meta['seed'], precision=meta.get('precision', 'fp32'),
                               device=meta.get('device', 'cpu'), exported=today),
                 licence=LICENCE))
