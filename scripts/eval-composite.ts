@@ -28,8 +28,9 @@ import { TransformModel, listDirections } from '../src/models/manifest';
 import type { RGBAImage } from '../src/core/image';
 import type { DetectedFace } from '../src/core/faces';
 import {
-  Judges, Pack, PackItem, Rate, Verdict, adultColour, domainOf, isDomain, isDomainCross, pct, rate, rateStr, table, r4,
+  Judges, PackItem, Rate, Verdict, adultColour, domainOf, isDomain, isDomainCross, pct, rate, rateStr, table, r4,
 } from './eval';
+import { splitOf } from './prepare-dataset';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -39,8 +40,19 @@ export interface CompositeResult {
   identityMedian: number; identityMean: number; seconds: number;
 }
 
-/** Val items of a domain in a fixed order that does not follow the pack's (file names start with the age). */
-function valItems(items: PackItem[], keep: (it: PackItem) => boolean, limit: number): PackItem[] {
+/** UTKFace's labels with the split of scripts/prepare-dataset.ts (5 % of files by hash are val). */
+export function readLabels(dataset: string): PackItem[] {
+  const lines = fs.readFileSync(path.join(dataset, 'labels.csv'), 'utf8').trim().split(/\r?\n/);
+  const head = lines[0].split(',').map((h) => h.trim());
+  return lines.slice(1).map((l) => {
+    const v = l.split(','), o: Record<string, string> = {};
+    head.forEach((h, i) => { o[h] = v[i]; });
+    return { file: o.file, age: +o.age, gender: +o.gender, race: +o.race, grayscale: +o.grayscale, sharpness: +o.sharpness, split: splitOf(o.file) };
+  });
+}
+
+/** Val items of a domain in a fixed order that does not follow the file list's (file names start with the age). */
+export function valItems(items: PackItem[], keep: (it: PackItem) => boolean, limit: number): PackItem[] {
   const key = (it: PackItem) => crypto.createHash('sha1').update('eval:' + it.file).digest('hex');
   return items.filter((it) => it.split === 'val' && keep(it)).map((it) => ({ it, k: key(it) }))
     .sort((a, b) => (a.k < b.k ? -1 : 1)).slice(0, limit).map((x) => x.it);
@@ -61,28 +73,41 @@ async function loadPhoto(file: string, scale: number): Promise<RGBAImage> {
 }
 
 export async function evaluateComposites(o: {
-  models: string; packDir: string; dataset: string; limit: number; scales: number[]; pastes: ('detail' | 'replace')[];
+  models: string; dataset: string; limit: number; scales: number[]; pastes: ('detail' | 'replace')[];
   directions?: string[]; strength?: number; log?: (s: string) => void;
 }): Promise<CompositeResult[]> {
   const log = o.log ?? ((s: string) => console.error(s));
   const engine = await createNodeEngine({ modelsDir: o.models, threads: 1 });
   const judges = await Judges.load();
-  const pack = Pack.load(o.packDir, 'faces128');
+  const labels = readLabels(o.dataset);
+  /** The face nearest the photo's centre (UTKFace photos are centred on their labelled face), or none. */
+  const findFace = async (photo: RGBAImage) => {
+    const found = await engine.detect(new MemoryPhotoSource(photo));
+    const cx = photo.width / 2, cy = photo.height / 2;
+    const dist = (f: DetectedFace) => Math.hypot(f.box.x + f.box.width / 2 - cx, f.box.y + f.box.height / 2 - cy);
+    return found.sort((a, b) => dist(a) - dist(b))[0] as DetectedFace | undefined;
+  };
+  const frame = (img: RGBAImage, face: DetectedFace) => alignFace(img, face.keypoints, engine.template, 128).image;
   const directions = o.directions ?? listDirections(engine.manifest).map((d) => d.direction);
   const results: CompositeResult[] = [];
   const realCache = new Map<string, Verdict[]>();
   const real = async (domain: string) => {
     if (!realCache.has(domain)) {
       const d = domainOf(domain);
-      const idx = pack.val((it) => adultColour(it) && it[d.attribute] === d.value, o.limit);
-      realCache.set(domain, await judges.judge(idx.map((i) => pack.image(i))));
+      const crops: RGBAImage[] = [];
+      for (const it of valItems(labels, (x) => adultColour(x) && x[d.attribute] === d.value, o.limit)) {
+        const photo = await loadPhoto(path.join(o.dataset, 'images', it.file), 1);
+        const face = await findFace(photo);
+        if (face) crops.push(frame(photo, face));
+      }
+      realCache.set(domain, await judges.judge(crops));
     }
     return realCache.get(domain)!;
   };
   for (const direction of directions) {
     const model = engine.manifest.models.find((m): m is TransformModel => m.task === 'transform' && m.direction === direction)!;
     const src = domainOf(model.source);
-    const items = valItems(pack.items, (it) => adultColour(it) && it[src.attribute] === src.value, o.limit);
+    const items = valItems(labels, (it) => adultColour(it) && it[src.attribute] === src.value, o.limit);
     const realVerdicts = await real(model.target);
     for (const scale of o.scales) {
       const t0 = Date.now();
@@ -92,17 +117,13 @@ export async function evaluateComposites(o: {
       for (const it of items) {
         const photo = await loadPhoto(path.join(o.dataset, 'images', it.file), scale);
         const source = new MemoryPhotoSource(photo);
-        const found = await engine.detect(source);
-        const cx = photo.width / 2, cy = photo.height / 2;
-        const dist = (f: DetectedFace) => Math.hypot(f.box.x + f.box.width / 2 - cx, f.box.y + f.box.height / 2 - cy);
-        const face = found.sort((a, b) => dist(a) - dist(b))[0];
+        const face = await findFace(photo);
         if (!face) { missed++; continue; }
-        const frame = (img: RGBAImage) => alignFace(img, face.keypoints, engine.template, 128).image;
-        before.push(frame(photo));
+        before.push(frame(photo, face));
         for (const paste of o.pastes) {
           const r = await engine.run(source, { direction, paste, strength: o.strength ?? 1, faces: 1 }, [face]);
           const layer = facesToLayer(r.faces.map((f) => f.patch));
-          after[paste].push(frame(layer ? compositeLayer(photo, layer) : photo));
+          after[paste].push(frame(layer ? compositeLayer(photo, layer) : photo, face));
         }
       }
       const vb = await judges.judge(before);
@@ -137,7 +158,6 @@ export function compositeTable(rs: CompositeResult[]): string {
 async function main() {
   const o = new Command()
     .option('--models <dir>', 'models folder', path.join(ROOT, 'models'))
-    .option('--pack-dir <dir>', 'faces128 pack (labels and split)', path.join(ROOT, 'training', 'cache'))
     .option('--dataset <dir>', 'UTKFace folder', path.join(ROOT, '..', 'shared', 'datasets', 'utkface'))
     .option('--limit <n>', 'faces per direction', '100')
     .option('--scales <list>', 'photo scales', '1,3')
@@ -147,7 +167,7 @@ async function main() {
     .option('--out <file>', 'JSON report')
     .parse().opts();
   const results = await evaluateComposites({
-    models: o.models, packDir: o.packDir, dataset: o.dataset, limit: +o.limit, scales: o.scales.split(',').map(Number),
+    models: o.models, dataset: o.dataset, limit: +o.limit, scales: o.scales.split(',').map(Number),
     pastes: o.paste.split(','), directions: o.directions?.split(','), strength: +o.strength,
   });
   console.log(compositeTable(results));

@@ -5,6 +5,7 @@
  *   tsx scripts/prepare-dataset.ts template <dataset>                -> models/templates/utkface-v1.json
  *   tsx scripts/prepare-dataset.ts pack <dataset> [--limit N]        -> training/cache/{faces128,sr192}.{u8,json}
  *   options: --cache DIR (instead of training/cache), --template FILE (instead of models/templates/utkface-v1.json),
+ *            --split train|val (only that split's photos),
  *            --limit N (first N labelled photos only; smoke tests)
  *
  * The packs hold crops made by core/align.ts alignFace with the shipped template: exactly the
@@ -22,6 +23,9 @@ import { nodeModelFiles, readManifest } from '../src/runtime/node';
 
 let CACHE = path.join(__dirname, '..', 'training', 'cache');
 let TEMPLATE_PATH = path.join(__dirname, '..', 'models', 'templates', 'utkface-v1.json');
+/** --split train|val: only that split's photos (detect, pack), e.g. a small val pack for a test. */
+let SPLIT: 'train' | 'val' | undefined;
+const inSplit = (r: { file: string }) => !SPLIT || splitOf(r.file) === SPLIT;
 /** UTKFace crops are tight; the full-range detector needs context, so pad by half a side. */
 const PAD = 0.5;
 
@@ -55,7 +59,7 @@ async function detect(dataset: string, shard: [number, number], limit: number) {
   const out = path.join(CACHE, `keypoints.${shard[0]}.jsonl`);
   const done = new Set<string>();
   if (fs.existsSync(out)) for (const l of fs.readFileSync(out, 'utf8').split('\n')) if (l) done.add(JSON.parse(l).file);
-  const rows = readLabels(dataset).slice(0, limit).filter((_, i) => i % shard[1] === shard[0]).filter((r) => !done.has(r.file));
+  const rows = readLabels(dataset).filter(inSplit).slice(0, limit).filter((_, i) => i % shard[1] === shard[0]).filter((r) => !done.has(r.file));
   const det = await loadNodeDetector(nodeModelFiles(), readManifest());
   const fd = fs.openSync(out, 'a');
   let n = 0;
@@ -135,7 +139,7 @@ function template(dataset: string, limit: number) {
 async function pack(dataset: string, limit: number) {
   const t = validateTemplate(JSON.parse(fs.readFileSync(TEMPLATE_PATH, 'utf8')));
   const kp = readKeypoints();
-  const rows = readLabels(dataset).slice(0, limit).filter((r) => kp.get(r.file)?.keypoints);
+  const rows = readLabels(dataset).filter(inSplit).slice(0, limit).filter((r) => kp.get(r.file)?.keypoints);
   const specs = [
     { name: 'faces128', size: 128, keep: (_r: Row) => true },
     // super-resolution targets: the sharper colour faces (median sharpness is about 105)
@@ -168,6 +172,7 @@ async function main() {
   const arg = (k: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : undefined; };
   if (arg('--cache')) CACHE = path.resolve(arg('--cache')!);
   if (arg('--template')) TEMPLATE_PATH = path.resolve(arg('--template')!);
+  if (arg('--split')) SPLIT = arg('--split') === 'val' ? 'val' : 'train';
   const limit = Number(arg('--limit') ?? Infinity);
   if (cmd === 'detect') { const s = (arg('--shard') ?? '0/1').split('/').map(Number); await detect(dataset, [s[0], s[1]], limit); }
   else if (cmd === 'template') template(dataset, limit);

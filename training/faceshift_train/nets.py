@@ -129,11 +129,21 @@ class ConditionalGenerator(nn.Module):
         # first conv takes the image and the tiled label; the last conv gives colour (+ mask)
         layers[1] = nn.Conv2d(3 + n_cond, ngf, 7)
         layers[-2] = nn.Conv2d(ngf, 4 if attention else 3, 7)
-        self.model = nn.Sequential(*layers[:-1])  # no tanh: applied per channel below
+        first_block = next(i for i, m in enumerate(layers) if isinstance(m, ResnetBlock))
+        self.head = nn.Sequential(*layers[:first_block])
+        self.body = nn.Sequential(*layers[first_block:-1])  # no tanh: applied per channel below
+        # A label map that is constant over the image is removed by the instance norm that follows
+        # a reflect-padded conv, so the label also scales and shifts the bottleneck features (FiLM).
+        ch = ngf * 4
+        self.film = nn.Linear(n_cond, 2 * ch)
 
     def forward(self, x, c):
-        cmap = c.view(c.shape[0], self.n_cond, 1, 1).to(x.dtype).expand(-1, -1, x.shape[2], x.shape[3])
-        h = self.model(torch.cat([x, cmap], 1))
+        c = c.to(x.dtype)
+        cmap = c.view(c.shape[0], self.n_cond, 1, 1).expand(-1, -1, x.shape[2], x.shape[3])
+        h = self.head(torch.cat([x, cmap], 1))
+        gamma, beta = self.film(c).chunk(2, 1)
+        h = h * (1 + gamma[:, :, None, None]) + beta[:, :, None, None]
+        h = self.body(h)
         if not self.attention:
             return torch.tanh(h), None
         colour, a = torch.tanh(h[:, :3]), torch.sigmoid(h[:, 3:4])

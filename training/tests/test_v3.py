@@ -1,0 +1,196 @@
+"""Models v3 training signal: the domain-classification loss, the attention output, our classifier,
+the conditional generator; on a few real UTKFace crops prepared by the engine's own detector."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINING = os.path.dirname(HERE)
+ROOT = os.path.dirname(TRAINING)
+sys.path.insert(0, TRAINING)
+
+from faceshift_train.nets import AttentionGenerator, AttributeClassifier, ConditionalGenerator, ResnetGenerator  # noqa: E402
+from faceshift_train.tasks import DIRECTIONS, condition  # noqa: E402
+
+DATASET = os.environ.get('FACESHIFT_DATASET', os.path.join(ROOT, '..', 'shared', 'datasets', 'utkface'))
+TSX = os.path.join(ROOT, 'node_modules', '.bin', 'tsx')
+PY = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
+
+
+class Nets(unittest.TestCase):
+    def test_attention_output_is_a_blend_of_colour_and_input(self):
+        torch.manual_seed(0)
+        g = AttentionGenerator(ngf=8, n_blocks=2, upsample='resize')
+        x = torch.rand(2, 3, 32, 32) * 2 - 1
+        y, a = g.forward_with_attention(x)
+        self.assertEqual(y.shape, x.shape)
+        self.assertEqual(a.shape, (2, 1, 32, 32))
+        self.assertTrue(bool(((a >= 0) & (a <= 1)).all()))
+        # where A is 0 the input passes through exactly
+        with torch.no_grad():
+            g.model[-2].bias[3] = -1e4
+        y0, a0 = g.forward_with_attention(x)
+        self.assertLess(float((y0 - x).abs().max()), 1e-5)
+
+    def test_plain_generator_extended_with_attention_starts_as_it(self):
+        torch.manual_seed(0)
+        plain = ResnetGenerator(ngf=8, n_blocks=2, upsample='resize').eval()
+        att = AttentionGenerator(ngf=8, n_blocks=2, upsample='resize').eval()
+        att.load_plain(plain.state_dict(), open_bias=12.0)  # A ~ 1: exactly the plain output
+        x = torch.rand(1, 3, 32, 32) * 2 - 1
+        self.assertLess(float((att(x) - plain(x)).abs().max()), 1e-4)
+
+    def test_conditional_generator_reads_its_condition(self):
+        torch.manual_seed(0)
+        g = ConditionalGenerator(ngf=8, n_blocks=2, n_cond=5, attention=True).eval()
+        x = torch.rand(1, 3, 32, 32) * 2 - 1
+        y1, _ = g(x, torch.tensor([condition('female')]))
+        y2, _ = g(x, torch.tensor([condition('black')]))
+        self.assertGreater(float((y1 - y2).abs().max()), 1e-4)
+        self.assertEqual(condition(DIRECTIONS['black2white'][2]), condition(DIRECTIONS['asian2white'][2]))
+
+
+@unittest.skipUnless(os.path.isdir(DATASET), f'dataset not found at {DATASET}')
+class Signal(unittest.TestCase):
+    """The new losses on real crops: shapes, gradients, and a step lowers them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix='faceshift-v3-')
+        cls.cache = os.path.join(cls.tmp, 'cache')
+        prep = [TSX, os.path.join(ROOT, 'scripts', 'prepare-dataset.ts')]
+        common = ['--cache', cls.cache, '--template', os.path.join(ROOT, 'models', 'templates', 'utkface-v1.json'), '--limit', '120']
+        for cmd in ('detect', 'pack'):
+            subprocess.run(prep + [cmd, DATASET] + common, check=True, cwd=ROOT, capture_output=True)
+        from faceshift_train.data import FacePack, adult_colour
+        cls.pack = FacePack(cls.cache, 'faces128')
+        cls.adults = [i for i, it in enumerate(cls.pack.items) if adult_colour(it)]
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def run_py(self, script, *args):
+        r = subprocess.run([PY, os.path.join(TRAINING, script)] + list(args), cwd=ROOT, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def test_classification_loss_has_gradients_and_a_step_lowers_it(self):
+        from train_cyclegan import cls_loss
+        torch.manual_seed(0)
+        clf = AttributeClassifier(8, 64).eval()
+        for p in clf.parameters():
+            p.requires_grad_(False)
+        g = ResnetGenerator(ngf=8, n_blocks=2, upsample='resize')
+        x = self.pack.batch(self.adults[:4], 64)
+        opt = torch.optim.Adam(g.parameters(), lr=1e-3)
+        losses = []
+        for _ in range(6):
+            torch.manual_seed(1)  # the same jitter each time: the loss is comparable
+            loss = cls_loss(clf, g(x), 0, 1)  # "female" on the gender head
+            self.assertEqual(loss.dim(), 0)
+            opt.zero_grad()
+            loss.backward()
+            self.assertGreater(float(sum(p.grad.abs().sum() for p in g.parameters())), 0)
+            opt.step()
+            losses.append(float(loss))
+        self.assertLess(losses[-1], losses[0])
+
+    def test_mask_losses_have_gradients_and_a_step_lowers_them(self):
+        from train_cyclegan import mask_losses
+        torch.manual_seed(0)
+        g = AttentionGenerator(ngf=8, n_blocks=2, upsample='resize')
+        x = self.pack.batch(self.adults[:4], 64)
+        opt = torch.optim.Adam(g.parameters(), lr=1e-2)
+        vals = []
+        for _ in range(5):
+            g(x)
+            m, tv = mask_losses(g.attention)
+            opt.zero_grad()
+            (m + tv).backward()
+            opt.step()
+            vals.append(float(m + tv))
+        self.assertLess(vals[-1], vals[0])
+
+    def test_pair_with_classifier_and_attention_trains_resumes_and_exports(self):
+        cls_out = os.path.join(self.tmp, 'cls')
+        self.run_py('train_classifier.py', '--dataset', DATASET, '--cache', self.cache, '--out', cls_out, '--iters', '3',
+                    '--batch', '8', '--width', '8', '--input-size', '64', '--threads', '1')
+        out = os.path.join(self.tmp, 'mf')
+        args = ['--dataset', DATASET, '--cache', self.cache, '--out', out, '--size', '32', '--ngf', '8', '--blocks', '2',
+                '--upsample', 'resize', '--ndf', '8', '--iters', '3', '--log-every', '1', '--threads', '1', '--attention',
+                '--classifier', os.path.join(cls_out, 'classifier.pt'), '--lambda-cls', '1', '--lambda-id', '0.1']
+        log = self.run_py('train_cyclegan.py', *args)
+        self.assertIn('cls_A2B', log)
+        self.assertIn('done: 3 iterations', log)
+        log = self.run_py('train_cyclegan.py', *[a if a != '3' else '4' for a in args])
+        self.assertIn('resumed at iteration 3', log)
+        models = os.path.join(self.tmp, 'models')
+        os.makedirs(models)
+        with open(os.path.join(models, 'manifest.json'), 'w') as f:
+            json.dump({'version': 1, 'models': []}, f)
+        self.run_py('export_onnx.py', 'cyclegan', out, '--models', models, '--version', 'smoke')
+        with open(os.path.join(models, 'manifest.json')) as f:
+            entries = json.load(f)['models']
+        self.assertEqual(len(entries), 2)
+        for m in entries:
+            self.assertEqual(m['attention']['name'], 'attention')  # exported with the model, parity checked on both outputs
+            self.assertLessEqual(m['onnxruntime_max_abs_diff'], 1e-4)
+            self.assertIn('domain classification', m['training']['losses'])
+
+    def test_conditional_generator_trains_and_exports_one_file_for_its_directions(self):
+        cls_out = os.path.join(self.tmp, 'cls2')
+        self.run_py('train_classifier.py', '--dataset', DATASET, '--cache', self.cache, '--out', cls_out, '--iters', '2',
+                    '--batch', '8', '--width', '8', '--input-size', '64', '--threads', '1')
+        out = os.path.join(self.tmp, 'md')
+        self.run_py('train_transform.py', '--dataset', DATASET, '--cache', self.cache, '--out', out, '--size', '32', '--ngf', '8',
+                    '--blocks', '2', '--ndf', '8', '--iters', '2', '--batch', '2', '--threads', '1',
+                    '--classifier', os.path.join(cls_out, 'classifier.pt'), '--directions', 'male2female', 'female2male')
+        models = os.path.join(self.tmp, 'models-md')
+        os.makedirs(models)
+        with open(os.path.join(models, 'manifest.json'), 'w') as f:
+            json.dump({'version': 1, 'models': []}, f)
+        self.run_py('export_onnx.py', 'transform', out, '--models', models, '--version', 'smoke')
+        with open(os.path.join(models, 'manifest.json')) as f:
+            entries = json.load(f)['models']
+        self.assertEqual([m['direction'] for m in entries], ['male2female', 'female2male'])
+        self.assertEqual(len({m['file'] for m in entries}), 1)
+        self.assertEqual(entries[0]['condition']['values'], condition('female'))
+        self.assertLessEqual(entries[0]['onnxruntime_max_abs_diff'], 1e-4)
+
+
+SHIPPED_CLASSIFIER = os.path.join(ROOT, 'training', 'checkpoints', 'attribute-classifier.pt')
+
+
+@unittest.skipUnless(os.path.isdir(DATASET) and os.path.exists(SHIPPED_CLASSIFIER), 'dataset or classifier missing')
+class ShippedClassifier(unittest.TestCase):
+    """Our classifier (the frozen judge inside training) on validation photos it never saw."""
+
+    def test_accuracy_on_the_validation_split(self):
+        from train_classifier import accuracy, load_classifier
+        from faceshift_train.data import FacePack, adult_colour
+        tmp = tempfile.mkdtemp(prefix='faceshift-val-')
+        try:
+            prep = [TSX, os.path.join(ROOT, 'scripts', 'prepare-dataset.ts')]
+            common = ['--cache', tmp, '--template', os.path.join(ROOT, 'models', 'templates', 'utkface-v1.json'), '--split', 'val', '--limit', '400']
+            for cmd in ('detect', 'pack'):
+                subprocess.run(prep + [cmd, DATASET] + common, check=True, cwd=ROOT, capture_output=True)
+            pack = FacePack(tmp, 'faces128')
+            val = [i for i, it in enumerate(pack.items) if it['split'] == 'val' and adult_colour(it)]
+            self.assertGreater(len(val), 60)
+            net, meta = load_classifier(SHIPPED_CLASSIFIER, torch.device('cpu'))
+            acc = accuracy(net, pack, val, torch.device('cpu'))
+            self.assertGreater(acc['gender'], 0.85)
+            self.assertGreater(acc['race'], 0.6)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    unittest.main()
