@@ -281,11 +281,11 @@ export class FaceEngine {
       const range = sr && upscaler ? upscaler.output.range : model.output.range;
       const faceImg = fromPlanar(faceOut.data, faceOut.dims[3], faceOut.dims[2], range);
       const detail = (opts.paste ?? 'detail') === 'detail';
-      const mask = await this.pasteMask(source, face, faceImg.width);
 
       throwIfAborted(opts.signal);
       progress('paste', i + 1, todo.length, step(4));
       t = now();
+      const mask = await this.pasteMask(source, face, faceImg.width);
       const patch = pasteBack({
         photo: { width: source.width, height: source.height, region, regionBox },
         face: faceImg, fromCrop, cropSize: size, strength, mask,
