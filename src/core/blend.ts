@@ -119,11 +119,10 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   const weights = new Float32Array(m.length);
   // transparent pixels of a cut-out carry no colour worth matching
   for (let i = 0; i < m.length; i++) weights[i] = (m[i] / 255) * (original.data[i * 4 + 3] / 255);
-  if (args.colorMatch ?? true) rgba = matchColor(rgba, original, weights);
   if (detail) {
     const boxToCrop = composeAffine(invertAffine(fromCrop), [1, 0, box.x, 0, 1, box.y]);
     rgba = applyChange(original, rgba, args.crop!, args.netOutput!, boxToCrop, strength, args.colorMatch ?? true);
-  }
+  } else if (args.colorMatch ?? true) rgba = matchColor(rgba, original, weights);
   // Without colour matching (the net's colours are the change, e.g. skin tone) a toned
   // black-and-white photo still gets its tone: the face keeps the net's lightness, takes the photo's colour.
   else if (isMonotone(original, weights)) rgba = matchColor(rgba, original, weights, { channels: [1, 2], minRatio: 0 });
@@ -160,6 +159,13 @@ function applyChange(original: RGBAImage, face: RGBAImage, crop: RGBAImage, netO
   const W = original.width, H = original.height;
   const kw = warpGray(keep, boxToCrop, W, H, 1);
   const dw = change.map((p) => warpGray(p, boxToCrop, W, H, 0));
+  // the colour match, as a smooth field (matched minus raw answer), also corrects the super-resolved
+  // face: no per-pixel Lab conversion at full resolution
+  const cw = colorMatch ? [0, 1, 2].map((c) => {
+    const d = new Float32Array(S * S);
+    for (let i = 0; i < S * S; i++) d[i] = y.data[i * 4 + c] - netOutput.data[i * 4 + c];
+    return warpGray({ width: S, height: S, data: d }, boxToCrop, W, H, 0);
+  }) : null;
   const out: RGBAImage = { width: W, height: H, data: new Uint8ClampedArray(original.data.length) };
   const o = original.data, f = face.data, r = out.data;
   const lo = min(strength, 1), extra = max(0, strength - 1);
@@ -167,7 +173,7 @@ function applyChange(original: RGBAImage, face: RGBAImage, crop: RGBAImage, netO
     const k = kw[i];
     for (let c = 0; c < 3; c++) {
       const p = o[i * 4 + c], d = dw[c][i];
-      const full = k * (p + d) + (1 - k) * f[i * 4 + c];
+      const full = k * (p + d) + (1 - k) * (f[i * 4 + c] + (cw ? cw[c][i] : 0));
       r[i * 4 + c] = p + lo * (full - p) + extra * d;
     }
     r[i * 4 + 3] = o[i * 4 + 3];

@@ -4,7 +4,7 @@
  * soft mask, place in the photo). It never modifies or returns a whole photo.
  */
 import { RGBAImage, toPlanar, fromPlanar, resizeArea } from '../core/image';
-import { Affine, Box, composeAffine, invertAffine, transformedBounds, warpAffine } from '../core/geometry';
+import { Affine, Box, composeAffine, invertAffine, transformedBounds, warpAffine, warpGray } from '../core/geometry';
 import { AlignTemplate, alignFace, alignmentTransform, meshCropTransform, meshToAlignedCrop } from '../core/align';
 import { faceMask, faceOvalContour, featherForFace, landmarkFaceMask, mapPoints } from '../core/mask';
 import type { FaceMesh } from '../runtime/landmarks';
@@ -118,21 +118,24 @@ export class FaceEngine {
     const crop = warpAffine(region, composeAffine([1, 0, -rb.x, 0, 1, -rb.y], invertAffine(toMesh)), M, M);
     const { score, points } = await this.landmarks.mesh(crop);
     if (!(score >= 0.5)) return box;
-    // mesh crop (M px) -> template crop (M px) -> face (faceSide px)
-    const k = faceSide / M;
-    const toFace = composeAffine([k, 0, 0, 0, k, 0], meshToAlignedCrop(M, zoom));
-    const feather = featherForFace(faceSide * 0.6);
-    const oval = landmarkFaceMask(faceOvalContour(mapPoints(points, toFace), { outset: 0.6 * feather }), faceSide, faceSide, feather);
+    // The mask is smooth: build it at the crop's size at most, then resample to the face's.
+    const side = Math.min(faceSide, this.cropSize());
+    const k = side / M;
+    const toSide = composeAffine([k, 0, 0, 0, k, 0], meshToAlignedCrop(M, zoom));
+    const feather = featherForFace(side * 0.6);
+    const oval = landmarkFaceMask(faceOvalContour(mapPoints(points, toSide), { outset: 0.6 * feather }), side, side, feather);
     // the net answers poorly in the last pixels of its crop (and a crop past the photo edge is padding): a thin border fade
-    const f = faceSide / 48, inset = faceSide / 256;
-    for (let y = 0; y < faceSide; y++) {
-      for (let x = 0; x < faceSide; x++) {
-        const edge = Math.min(x + 0.5, y + 0.5, faceSide - x - 0.5, faceSide - y - 0.5) - inset;
+    const f = side / 48, inset = side / 256;
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const edge = Math.min(x + 0.5, y + 0.5, side - x - 0.5, side - y - 0.5) - inset;
         const t = Math.min(1, Math.max(0, edge / f));
-        oval[y * faceSide + x] = Math.min(oval[y * faceSide + x], t * t * (3 - 2 * t));
+        oval[y * side + x] = Math.min(oval[y * side + x], t * t * (3 - 2 * t));
       }
     }
-    return oval;
+    if (side === faceSide) return oval;
+    const r = side / faceSide;
+    return warpGray({ width: side, height: side, data: oval }, [r, 0, 0, 0, r, 0], faceSide, faceSide, 0);
   }
 
   get runtimeName(): string { return this.runtime.name; }
