@@ -2,6 +2,7 @@
 // Runs one ONNX model with onnxruntime-node on a raw float32 input (for the training parity test).
 //   node scripts/ort-run.js model.onnx input.f32 N,C,H,W output.f32
 const fs = require('fs');
+process.env.ORT_DISABLE_TELEMETRY = '1'; // no telemetry files (see src/runtime/ort-privacy.ts)
 const ort = require('onnxruntime-node');
 (async () => {
   const [model, input, shape, output] = process.argv.slice(2);
