@@ -5,6 +5,7 @@
  * the chosen faces -> one layer (facesToLayer) -> insert it with its mask over the source pixels.
  */
 import type { FaceEngine, Progress } from '../../engine/engine';
+import { noFaceMessage } from '../../engine/engine';
 import { FaceShiftError } from '../../engine/errors';
 import type { DetectedFace, FaceSelection } from '../../core/faces';
 import { faceSize } from '../../core/faces';
@@ -177,10 +178,10 @@ export class PhotopeaPanel {
     if (this.busy || !this.engine) return;
     const ctl = this.begin();
     try {
-      const { faces } = await this.readAndDetect(ctl.signal);
+      const { faces, image } = await this.readAndDetect(ctl.signal);
       this.status(faces.length
         ? `Found ${faces.length} face${faces.length > 1 ? 's' : ''}. Choose which to transform, then click Transform face.`
-        : 'No face was found in this document. Use a photo where a face is visible and at least about 40 pixels wide.', faces.length ? 'info' : 'error');
+        : noFaceMessage(image), faces.length ? 'info' : 'error');
     } catch (e) {
       this.status(describeError(e), (e as FaceShiftError).code === 'CANCELLED' ? 'info' : 'error');
     } finally {
@@ -198,7 +199,7 @@ export class PhotopeaPanel {
       const model = findTransform(engine.manifest, direction);
       const chosen = this.selection(); // before the list is refreshed from this document
       const { doc, image, source, faces, exportMs } = await this.readAndDetect(signal);
-      if (!faces.length) throw new FaceShiftError('NO_FACE', 'No face was found in this document. Use a photo where a face is visible and at least about 40 pixels wide.');
+      if (!faces.length) throw new FaceShiftError('NO_FACE', noFaceMessage(image));
       if (typeof chosen === 'number' && chosen > faces.length) {
         throw new FaceShiftError('BAD_OPTION', `Face ${chosen} was chosen, but this document has ${faces.length} face${faces.length > 1 ? 's' : ''}. Choose again under Faces.`);
       }
