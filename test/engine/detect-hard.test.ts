@@ -74,12 +74,13 @@ describe('false faces (7)', () => {
     expect(falses).toEqual([]);
   }, 600000);
 
-  test('the photos with faces keep every face they had, and no more than the hand count', async () => {
-    // faces found before the second look was added, on the photos where it found only real faces
+  test('the photos with faces keep every real face they had, and none beyond the hand count', async () => {
+    // faces found before the second look was added, on the photos where it found only real faces;
+    // wh_obama_phone_oval had one false face more than its hand count before
     const before: Record<string, number> = {
       nasa_astronaut_collins: 1, wh_obama_official_2012: 1, wh_obama_official_240p: 1, wh_biden_official_2013: 1,
       wh_biden_obama_greenroom: 2, wh_obama_biden_backstage_bw: 1, wh_flotus_tarmac_children: 3, ccbysa_henner_glasses: 1,
-      ccby_chris_pratt: 1, cc0_codait_luciano: 1, loc_chinatown_fishmonger: 1,
+      ccby_chris_pratt: 1, cc0_codait_luciano: 1, loc_chinatown_fishmonger: 1, wh_obama_phone_oval: 1,
     };
     for (const r of photoRows().filter((p) => before[p.id])) {
       const faces = await detect((await decodePhoto(r.file)).image);
