@@ -57,9 +57,10 @@ export interface InputProblem { input: string; message: string }
  * outputs skipped). Whatever a path turns out to be (missing, a broken link, a FIFO, unreadable),
  * it is reported on its own and the others go on.
  */
-export function expandInputs(args: string[]): { files: string[]; missing: string[]; problems: InputProblem[] } {
-  const files: string[] = [], missing: string[] = [], problems: InputProblem[] = [];
+export function expandInputs(args: string[]): { files: string[]; missing: string[]; problems: InputProblem[]; order: string[] } {
+  const files: string[] = [], missing: string[] = [], problems: InputProblem[] = [], order: string[] = [];
   const check = (p: string, explicit: boolean) => {
+    order.push(p);
     const problem = inputProblem(p);
     if (problem === 'missing' && explicit) missing.push(p);
     else if (problem && problem !== 'missing') problems.push({ input: p, message: problem });
@@ -74,7 +75,7 @@ export function expandInputs(args: string[]): { files: string[]; missing: string
       for (const f of names) if (IMAGE_EXT.test(f) && !/\.faceshift\./.test(f)) check(path.join(a, f), false);
     } else check(a, true);
   }
-  return { files, missing, problems };
+  return { files, missing, problems, order };
 }
 
 /** Why a path cannot be read as a photo ('missing' when nothing is there), or null. Checked before anything runs, so a FIFO never blocks. */
@@ -316,7 +317,7 @@ Models: ${MODELS_DIR}${manifestProblem ? `\n${manifestProblem}` : ''}`)
     return code === 0 ? EXIT.OK : EXIT.USAGE;
   }
   const usage = (s: string) => { process.stderr.write(`faceshift: ${s}\n`); return EXIT.USAGE; };
-  const { files, missing, problems } = expandInputs(inputs);
+  const { files, missing, problems, order } = expandInputs(inputs);
   const batch = files.length + problems.length > 1 || inputs.some((a) => { try { return fs.statSync(a).isDirectory(); } catch { return false; } });
   const outIsDir = !!o.out && (batch || /[\\/]$/.test(o.out) || (fs.existsSync(o.out) && fs.statSync(o.out).isDirectory()));
   const ext = o.out && !outIsDir ? path.extname(o.out).toLowerCase().slice(1) : '';
@@ -337,6 +338,7 @@ Models: ${MODELS_DIR}${manifestProblem ? `\n${manifestProblem}` : ''}`)
   if (manifestProblem) {
     // once, not per photo: every photo would fail the same way
     for (const f of files) results.push({ input: f, status: 'error', message: manifestProblem });
+    results.sort((a, b) => order.indexOf(a.input) - order.indexOf(b.input));
     process.stderr.write(`faceshift: ${manifestProblem}\n`);
     if (o.json) process.stdout.write(JSON.stringify({ direction: o.direction, format: o.format, runtime: null, error: manifestProblem, results }, null, 2) + '\n');
     return EXIT.SOME_FAILED;
@@ -421,6 +423,9 @@ Models: ${MODELS_DIR}${manifestProblem ? `\n${manifestProblem}` : ''}`)
     // every photo still gets its entry
     for (const { input } of plan) if (!results.some((r) => r.input === input)) results.push({ input, status: 'cancelled', message: 'Not processed: cancelled.' });
   }
+  // the report lists photos in the order they were found (refusals were decided before the run)
+  const rank = new Map(order.map((p, i) => [p, i]));
+  results.sort((a, b) => (rank.get(a.input) ?? order.length) - (rank.get(b.input) ?? order.length));
   if (o.json) {
     process.stdout.write(JSON.stringify({
       direction: o.direction, strength: o.strength, upscale: o.upscale, format: o.format, runtime: engine?.runtimeName ?? null, results,
