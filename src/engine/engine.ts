@@ -72,8 +72,8 @@ export interface RunReport {
 export const DEFAULT_MIN_FACE_SIZE = 40;
 export const PREVIEW_MAX_SIDE = 2048;
 const VIEW_SIZE = 256;
-/** Side of the aligned crop inside the second look's view: the face at about the size the close-up shows it. */
-const VERIFY_CROP = 96;
+/** Side of the aligned crop inside the second look's 256-px view: the face at about the size the close-up shows it. */
+const VERIFY_CROPS = [96];
 
 /**
  * Longer side of the copy detection runs on: 2048 for a 4:3 photo (about 3 megapixels); a
@@ -183,17 +183,20 @@ export class FaceEngine {
    * precise: its keypoints from this look are the ones returned. Null: not a face to align on.
    */
   private async verifyFace(pyramid: RGBAImage[], f: DetectedFace): Promise<DetectedFace | null> {
-    const crop = VERIFY_CROP, margin = (VIEW_SIZE - crop) / 2;
-    let toCrop: Affine;
-    try { toCrop = alignmentTransform(f.keypoints, this.template, crop); } catch { return null; }
-    const viewToPreview = composeAffine(invertAffine(toCrop), [1, 0, -margin, 0, 1, -margin]);
-    const again = await this.detectThrough(pyramid, viewToPreview);
-    const aligned = f.keypoints.map((p) => applyAffine(toCrop, p));
-    const confirmed = again
-      .map((d) => ({ d, shift: keypointShift(d.keypoints, aligned, crop, margin) }))
-      .filter((c) => c.shift <= MAX_KEYPOINT_SHIFT)
-      .sort((a, b) => a.shift - b.shift)[0];
-    if (confirmed) return { ...f, keypoints: confirmed.d.keypoints.map((p) => applyAffine(viewToPreview, p)) };
+    // (one size today; a list so another framing can be tried without restructuring)
+    for (const crop of VERIFY_CROPS) {
+      const margin = (VIEW_SIZE - crop) / 2;
+      let toCrop: Affine;
+      try { toCrop = alignmentTransform(f.keypoints, this.template, crop); } catch { return null; }
+      const viewToPreview = composeAffine(invertAffine(toCrop), [1, 0, -margin, 0, 1, -margin]);
+      const again = await this.detectThrough(pyramid, viewToPreview);
+      const aligned = f.keypoints.map((p) => applyAffine(toCrop, p));
+      const confirmed = again
+        .map((d) => ({ d, shift: keypointShift(d.keypoints, aligned, crop, margin) }))
+        .filter((c) => c.shift <= MAX_KEYPOINT_SHIFT)
+        .sort((a, b) => a.shift - b.shift)[0];
+      if (confirmed) return { ...f, keypoints: confirmed.d.keypoints.map((p) => applyAffine(viewToPreview, p)) };
+    }
     // Some real faces (strong three-quarter views, motion blur) are not found a second time: a
     // confident detection with a face's geometry still counts.
     return f.score >= CONFIDENT_SCORE && implausibility(f.keypoints, f.box) === null ? f : null;
