@@ -4,6 +4,7 @@
 // The first input gets input.f32; further inputs are named. The first output goes to output.f32,
 // every further output to output.f32.<name>.
 const fs = require('fs');
+process.env.ORT_DISABLE_TELEMETRY = '1'; // no telemetry files (see src/runtime/ort-privacy.ts)
 const ort = require('onnxruntime-node');
 const read = (file) => { const b = fs.readFileSync(file); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
 (async () => {

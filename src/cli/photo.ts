@@ -15,6 +15,14 @@ export interface DecodedPhoto {
 /** Above this many pixels sharp refuses to decode (about 268 MP is its default; we keep a clear margin). */
 export const MAX_PIXELS = 200_000_000;
 
+/** The first line of a decoder message (libvips stacks several, e.g. four "bad seek" lines before the reason). */
+function firstLine(msg: string): string {
+  return msg.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)[0] ?? msg;
+}
+
+const HEIC = /\.(heic|heif|hif)$/i;
+const HEIC_MESSAGE = (file: string) => `${file} is a HEIC/HEIF photo, which this build cannot decode (no HEVC decoder). Convert it to JPEG or PNG first (e.g. Photos/Preview "Export", or heif-convert).`;
+
 export async function decodePhoto(file: string): Promise<DecodedPhoto> {
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
   try {
@@ -22,7 +30,13 @@ export async function decodePhoto(file: string): Promise<DecodedPhoto> {
   } catch (e) {
     const msg = (e as Error).message;
     if (/pixel limit/i.test(msg)) throw new FaceShiftError('BAD_INPUT', `${file} is larger than ${MAX_PIXELS / 1e6} megapixels. Downscale it first.`);
-    throw new FaceShiftError('BAD_INPUT', `${file} is not a readable image (${msg}). Use a JPEG, PNG, WebP or TIFF photo.`);
+    if (/permission denied|EACCES/i.test(msg)) throw new FaceShiftError('BAD_INPUT', `Could not read ${file}: permission denied. Check its permissions.`);
+    if (HEIC.test(file) || /heif|hevc/i.test(msg)) throw new FaceShiftError('BAD_INPUT', HEIC_MESSAGE(file));
+    throw new FaceShiftError('BAD_INPUT', `${file} is not a readable image (${firstLine(msg)}). Use a JPEG, PNG, WebP or TIFF photo.`);
+  }
+  if (meta.format === 'heif' && (meta.compression === 'hevc' || HEIC.test(file))) {
+    // sharp's prebuilt libvips reads HEIF headers but has no HEVC decoder: say so in one line, not after four "bad seek" errors
+    try { await sharp(file, { limitInputPixels: MAX_PIXELS }).raw().toBuffer(); } catch { throw new FaceShiftError('BAD_INPUT', HEIC_MESSAGE(file)); }
   }
   const notes: string[] = [];
   if (meta.depth && !['uchar', 'char'].includes(meta.depth)) notes.push(`${meta.depth === 'ushort' ? '16' : meta.depth}-bit image converted to 8 bits per channel`);
@@ -39,7 +53,7 @@ export async function decodePhoto(file: string): Promise<DecodedPhoto> {
       notes,
     };
   } catch (e) {
-    throw new FaceShiftError('BAD_INPUT', `${file} could not be decoded (${(e as Error).message}). Re-save it as JPEG or PNG.`);
+    throw new FaceShiftError('BAD_INPUT', `${file} could not be decoded (${firstLine((e as Error).message)}). Re-save it as JPEG or PNG.`);
   }
 }
 

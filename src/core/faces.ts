@@ -3,7 +3,7 @@
  * full-range net sees 192x192, so small faces in big photos need tiles and close-ups need
  * margin), merging what the views found, and choosing faces. Pure.
  */
-import type { Box, Point } from './geometry';
+import { Affine, Box, Point, applyAffine } from './geometry';
 
 export interface DetectedFace {
   score: number;
@@ -13,24 +13,120 @@ export interface DetectedFace {
   keypoints: Point[];
 }
 
-/** A view: the rectangle of the (detection-size) image to show the detector; may extend past the image (padding). */
-export interface DetectionView { x: number; y: number; size: number }
+/**
+ * A view: the square of the (detection-size) image to show the detector; may extend past the
+ * image (edge pixels pad). `angle` (degrees, clockwise in the image) turns the view about its
+ * centre, so a face lying on its side is shown upright.
+ */
+export interface DetectionView { x: number; y: number; size: number; angle?: number }
+
+/** Smallest face the detector finds reliably, in pixels of its 256-px view (it finds some down to about 12). */
+export const DETECTOR_REACH = 24;
+/** Tiles for small faces: the detector sees them 1.25x smaller than in the image, near its best size. */
+export const FINE_TILE = 320;
+/** Fine tiles are used where they are affordable: images whose shorter side is at most this (at most about 80 views). */
+export const FINE_TILES_UP_TO = 1024;
 
 /**
- * One padded square view of the whole image, plus overlapping square tiles when the image is
- * large enough for faces to fall below the detector's reach.
+ * One padded square view of the whole image, overlapping square tiles when the image is large
+ * enough for faces to fall below the detector's reach, and finer tiles on smaller images (and
+ * on strips), so a 50-px face in a 600-px photo is seen as well as one in a large photo.
  */
 export function planDetectionViews(width: number, height: number, tile = 640, overlap = 0.3): DetectionView[] {
   const side = Math.max(width, height);
   // margin of a fifth lets a face that fills the frame be seen whole
   const pad = Math.round(side * 0.2);
   const views: DetectionView[] = [{ x: Math.round((width - side) / 2) - pad, y: Math.round((height - side) / 2) - pad, size: side + 2 * pad }];
-  if (side > tile * 1.25) {
-    const step = Math.round(tile * (1 - overlap));
-    const xs = stops(width, tile, step), ys = stops(height, tile, step);
-    for (const y of ys) for (const x of xs) views.push({ x, y, size: tile });
-  }
+  const tiles = (t: number) => {
+    const step = Math.round(t * (1 - overlap));
+    const xs = stops(width, t, step), ys = stops(height, t, step);
+    for (const y of ys) for (const x of xs) views.push({ x, y, size: t });
+  };
+  if (side > tile * 1.25) tiles(tile);
+  if (Math.min(width, height) <= FINE_TILES_UP_TO && side > FINE_TILE * 1.25) tiles(FINE_TILE);
   return views;
+}
+
+/**
+ * The smallest face (image pixels) the views of planDetectionViews show at the detector's
+ * reach: what the "no face" message may promise.
+ */
+export function smallestFindableFace(width: number, height: number, viewSize = 256): number {
+  const sizes = planDetectionViews(width, height).map((v) => v.size);
+  return Math.ceil(Math.min(...sizes) / viewSize * DETECTOR_REACH);
+}
+
+/**
+ * Whole-image views with a wider margin: a face that fills the frame (a tight headshot) needs
+ * context around it before the detector sees it. The margin repeats the edge pixels.
+ */
+export function paddedViews(width: number, height: number, pads = [0.5, 1]): DetectionView[] {
+  const side = Math.max(width, height);
+  return pads.map((p) => {
+    const pad = Math.round(side * p);
+    return { x: Math.round((width - side) / 2) - pad, y: Math.round((height - side) / 2) - pad, size: side + 2 * pad };
+  });
+}
+
+/** The whole-image views (normal and wide margin), turned by `angle` degrees: for faces lying on their side. */
+export function rotatedViews(width: number, height: number, angle: number): DetectionView[] {
+  return [...paddedViews(width, height, [0.2, 0.5])].map((v) => ({ ...v, angle }));
+}
+
+/** view pixel -> image pixel transform of a view shown at viewSize x viewSize. */
+export function viewTransform(v: DetectionView, viewSize: number): Affine {
+  const s = v.size / viewSize, a = ((v.angle ?? 0) * Math.PI) / 180;
+  const c = Math.cos(a) * s, sn = Math.sin(a) * s;
+  const cx = v.x + v.size / 2, cy = v.y + v.size / 2, h = viewSize / 2;
+  // image = centre + R(angle) * s * (view - h)
+  return [c, -sn, cx - c * h + sn * h, sn, c, cy - sn * h - c * h];
+}
+
+/** A detection seen through `viewToImage`, in image pixels (the box: bounds of the turned box). */
+export function mapDetection(f: DetectedFace, viewToImage: Affine): DetectedFace {
+  const b = f.box;
+  const corners = [{ x: b.x, y: b.y }, { x: b.x + b.width, y: b.y }, { x: b.x, y: b.y + b.height }, { x: b.x + b.width, y: b.y + b.height }]
+    .map((p) => applyAffine(viewToImage, p));
+  const x0 = Math.min(...corners.map((p) => p.x)), y0 = Math.min(...corners.map((p) => p.y));
+  const x1 = Math.max(...corners.map((p) => p.x)), y1 = Math.max(...corners.map((p) => p.y));
+  return { score: f.score, box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, keypoints: f.keypoints.map((p) => applyAffine(viewToImage, p)) };
+}
+
+/**
+ * The second look's verdict: the mean distance (fraction of the crop side) between the eyes,
+ * nose and mouth found by two looks (`a` in a view offset by `offset`, `b` in crop pixels). A
+ * real face aligned on its own keypoints is found again where it was put (about 0.01 to 0.06);
+ * a door or a wheel taken for a face, or a face on its side with keypoints on its mouth and
+ * nose, is not found again, or far away (0.25).
+ */
+export function keypointShift(a: Point[], b: Point[], size: number, offset = 0): number {
+  const idx = [0, 1, 2, 3];
+  return idx.reduce((s, i) => s + Math.hypot(a[i].x - offset - b[i].x, a[i].y - offset - b[i].y), 0) / idx.length / size;
+}
+
+/** Above this shift the second look does not confirm the first (see keypointShift). */
+export const MAX_KEYPOINT_SHIFT = 0.1;
+/** A detection this confident with a face's geometry counts even when the second look misses it (false faces seen: 0.60 to 0.82 — a cockpit crop; so a laughing three-quarter face at 0.79 that the second look misses is lost). */
+export const CONFIDENT_SCORE = 0.85;
+
+/**
+ * Why six keypoints cannot be a face, or null when they can. Measured in the face's own frame
+ * (along and across the eye line, in eye distances), so a tilted head is judged like an upright one.
+ */
+export function implausibility(keypoints: Point[], box: Box): string | null {
+  const [re, le, nose, mouth] = keypoints;
+  const d = Math.hypot(le.x - re.x, le.y - re.y);
+  if (!(d > 0)) return 'the eyes coincide';
+  const ux = (le.x - re.x) / d, uy = (le.y - re.y) / d;
+  const mx = (re.x + le.x) / 2, my = (re.y + le.y) / 2;
+  const down = (p: Point) => ((p.x - mx) * -uy + (p.y - my) * ux) / d;
+  const across = (p: Point) => ((p.x - mx) * ux + (p.y - my) * uy) / d;
+  const w = Math.max(box.width, box.height);
+  if (d / w < 0.2 || d / w > 0.6) return 'the eye distance does not fit the face box';
+  if (!(down(nose) > 0.1 && down(nose) < 1.2)) return 'the nose is not below the eyes';
+  if (!(down(mouth) > down(nose) && down(mouth) > 0.5 && down(mouth) < 1.8)) return 'the mouth is not below the nose';
+  if (Math.abs(across(nose)) > 1 || Math.abs(across(mouth)) > 1) return 'the nose or mouth lies beside the face';
+  return null;
 }
 
 function stops(extent: number, tile: number, step: number): number[] {
@@ -53,9 +149,9 @@ export function intersection(a: Box, b: Box): number {
  * Merge detections from several views: a face seen twice (overlap of the smaller box over half)
  * is kept once, the more confident copy. Sorted by score.
  */
-export function mergeDetections(faces: DetectedFace[], minScore = 0.5): DetectedFace[] {
+export function mergeDetections<F extends DetectedFace>(faces: F[], minScore = 0.5): F[] {
   const sorted = faces.filter((f) => f.score >= minScore).sort((a, b) => b.score - a.score);
-  const kept: DetectedFace[] = [];
+  const kept: F[] = [];
   for (const f of sorted) {
     if (kept.some((k) => intersection(k.box, f.box) > 0.5 * Math.min(area(k.box), area(f.box)))) continue;
     kept.push(f);

@@ -4,13 +4,14 @@
  * soft mask, place in the photo). It never modifies or returns a whole photo.
  */
 import { RGBAImage, toPlanar, fromPlanar, resizeArea } from '../core/image';
-import { Affine, Box, composeAffine, invertAffine, transformedBounds, warpAffine, warpGray } from '../core/geometry';
+import { Affine, Box, affineScale, applyAffine, composeAffine, invertAffine, transformedBounds, warpAffine, warpGray } from '../core/geometry';
 import { AlignTemplate, alignFace, alignmentTransform, meshCropTransform, meshToAlignedCrop } from '../core/align';
 import { faceMask, faceOvalContour, featherForFace, landmarkFaceMask, mapPoints } from '../core/mask';
 import type { FaceMesh } from '../runtime/landmarks';
 import { FacePatch, MAX_STRENGTH, pasteBack } from '../core/blend';
 import {
-  DetectedFace, FaceSelection, mergeDetections, planDetectionViews, selectFaces, faceSize, orderFaces,
+  DetectedFace, DetectionView, FaceSelection, CONFIDENT_SCORE, MAX_KEYPOINT_SHIFT, implausibility, mapDetection, mergeDetections, paddedViews, planDetectionViews,
+  rotatedViews, selectFaces, faceSize, orderFaces, smallestFindableFace, keypointShift, viewTransform,
 } from '../core/faces';
 import {
   Manifest, ModelFiles, TransformModel, UpscaleModel, findTransform, findUpscaler, listDirections, loadTemplate, readVerified, validateManifest,
@@ -78,6 +79,24 @@ export interface RunReport {
 export const DEFAULT_MIN_FACE_SIZE = 40;
 export const PREVIEW_MAX_SIDE = 2048;
 const VIEW_SIZE = 256;
+/** Side of the aligned crop inside the second look's 256-px view: the face at about the size the close-up shows it. */
+const VERIFY_CROPS = [96];
+
+/**
+ * Longer side of the copy detection runs on: 2048 for a 4:3 photo (about 3 megapixels); a
+ * panorama or strip keeps as many pixels, so its faces are not shrunk out of reach.
+ */
+export function previewMaxSide(width: number, height: number): number {
+  const long = Math.max(width, height), short = Math.max(1, Math.min(width, height));
+  const budget = PREVIEW_MAX_SIDE * PREVIEW_MAX_SIDE * 0.75;
+  return Math.max(PREVIEW_MAX_SIDE, Math.min(long, Math.floor(Math.sqrt(budget * long / short))));
+}
+
+/** The smallest face (photo pixels) detection finds reliably in a photo of this size. */
+export function smallestDetectableFace(width: number, height: number): number {
+  const k = Math.max(1, Math.max(width, height) / previewMaxSide(width, height));
+  return Math.ceil(smallestFindableFace(Math.round(width / k), Math.round(height / k), VIEW_SIZE) * k);
+}
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -161,46 +180,91 @@ export class FaceEngine {
     if (upscale && up) await this.net(up);
   }
 
-  /** Every face in the photo, in photo pixels, in reading order. */
+  /**
+   * Every face in the photo, in photo pixels, in reading order. Each candidate gets a second
+   * look (verifyFace) before it counts. When the upright views find none, the detector is shown
+   * the photo with a wider margin (tight headshots), then turned by 90, 270 and 180 degrees
+   * (faces lying on their side).
+   */
   async detect(source: PhotoSource, signal?: AbortSignal): Promise<DetectedFace[]> {
-    const preview = await source.readPreview(PREVIEW_MAX_SIDE);
+    const preview = await source.readPreview(previewMaxSide(source.width, source.height));
     // photo pixels per preview pixel, per axis (the preview's sides are rounded separately)
     const kx = source.width / preview.width, ky = source.height / preview.height;
     const pyramid = buildPyramid(preview);
-    const found: DetectedFace[] = [];
-    for (const v of planDetectionViews(preview.width, preview.height)) {
+    const { width: w, height: h } = preview;
+    let faces = await this.findFaces(pyramid, planDetectionViews(w, h), signal);
+    if (!faces.length) faces = await this.findFaces(pyramid, paddedViews(w, h), signal);
+    for (const angle of [90, 270, 180]) {
+      if (faces.length) break;
+      faces = await this.findFaces(pyramid, rotatedViews(w, h, angle), signal);
+    }
+    return orderFaces(faces.map((f) => scaleFace(f, kx, ky)));
+  }
+
+  /** Run the detector on views, merge, look again from close up, keep what the second look confirms. */
+  private async findFaces(pyramid: RGBAImage[], views: DetectionView[], signal?: AbortSignal): Promise<DetectedFace[]> {
+    const found: (DetectedFace & { angle?: number })[] = [];
+    for (const v of views) {
       throwIfAborted(signal);
-      found.push(...await this.detectInView(pyramid, v.x, v.y, v.size));
+      found.push(...await this.detectInView(pyramid, v));
     }
     const merged = mergeDetections(found);
-    // Second pass: look again at each face from close up, for keypoints precise enough to align on.
+    // Look again at each face from close up (turned as the view that found it), for keypoints precise enough to align on.
     const refined: DetectedFace[] = [];
     for (const f of merged) {
       throwIfAborted(signal);
       const side = Math.max(f.box.width, f.box.height) * 2.5;
       const cx = f.box.x + f.box.width / 2, cy = f.box.y + f.box.height / 2;
-      const near = await this.detectInView(pyramid, cx - side / 2, cy - side / 2, side);
+      const near = await this.detectInView(pyramid, { x: cx - side / 2, y: cy - side / 2, size: side, angle: f.angle });
       const best = near.sort((a, b) => dist(a, cx, cy) - dist(b, cx, cy))[0];
-      refined.push(best && dist(best, cx, cy) < side / 4 ? { ...best, score: Math.max(best.score, f.score) } : f);
+      const face = best && dist(best, cx, cy) < side / 4 ? { ...best, score: Math.max(best.score, f.score) } : f;
+      const verified = await this.verifyFace(pyramid, face);
+      if (verified) refined.push(verified);
     }
-    return orderFaces(mergeDetections(refined).map((f) => scaleFace(f, kx, ky)));
+    return mergeDetections(refined).map(({ score, box, keypoints }) => ({ score, box, keypoints }));
   }
 
-  /** Run the detector on a square of the preview (may extend past it: edge pixels pad). */
-  private async detectInView(pyramid: RGBAImage[], x: number, y: number, size: number): Promise<DetectedFace[]> {
-    const s = size / VIEW_SIZE;
+  /**
+   * The second look: align the face on its keypoints exactly as run() will, show the detector
+   * that crop (with a margin), and keep the face only if the detector finds it again where it
+   * was put. A door or a wheel taken for a face, and a face on its side with keypoints on its
+   * mouth and nose, are not found again; a real face is, upright, where the detector is most
+   * precise: its keypoints from this look are the ones returned. Null: not a face to align on.
+   */
+  private async verifyFace(pyramid: RGBAImage[], f: DetectedFace): Promise<DetectedFace | null> {
+    // (one size today; a list so another framing can be tried without restructuring)
+    for (const crop of VERIFY_CROPS) {
+      const margin = (VIEW_SIZE - crop) / 2;
+      let toCrop: Affine;
+      try { toCrop = alignmentTransform(f.keypoints, this.template, crop); } catch { return null; }
+      const viewToPreview = composeAffine(invertAffine(toCrop), [1, 0, -margin, 0, 1, -margin]);
+      const again = await this.detectThrough(pyramid, viewToPreview);
+      const aligned = f.keypoints.map((p) => applyAffine(toCrop, p));
+      const confirmed = again
+        .map((d) => ({ d, shift: keypointShift(d.keypoints, aligned, crop, margin) }))
+        .filter((c) => c.shift <= MAX_KEYPOINT_SHIFT)
+        .sort((a, b) => a.shift - b.shift)[0];
+      if (confirmed) return { ...f, keypoints: confirmed.d.keypoints.map((p) => applyAffine(viewToPreview, p)) };
+    }
+    // Some real faces (strong three-quarter views, motion blur) are not found a second time: a
+    // confident detection with a face's geometry still counts.
+    return f.score >= CONFIDENT_SCORE && implausibility(f.keypoints, f.box) === null ? f : null;
+  }
+
+  /** Run the detector on a square view of the preview (may extend past it: edge pixels pad). */
+  private async detectInView(pyramid: RGBAImage[], v: DetectionView): Promise<(DetectedFace & { angle?: number })[]> {
+    const viewToPreview = viewTransform(v, VIEW_SIZE);
+    return (await this.detectThrough(pyramid, viewToPreview)).map((d) => ({ ...mapDetection(d, viewToPreview), angle: v.angle }));
+  }
+
+  /** Detections in view pixels of the view whose pixels come from the preview through viewToPreview. */
+  private async detectThrough(pyramid: RGBAImage[], viewToPreview: Affine): Promise<DetectedFace[]> {
     // sample from the pyramid level that leaves at most 2x to shrink (4 samples a pixel, not 64)
-    const level = Math.max(0, Math.min(pyramid.length - 1, Math.floor(Math.log2(s))));
+    const level = Math.max(0, Math.min(pyramid.length - 1, Math.floor(Math.log2(affineScale(viewToPreview)))));
     const img = pyramid[level];
-    const kx = pyramid[0].width / img.width, ky = pyramid[0].height / img.height;
-    const viewToImg: Affine = [s / kx, 0, x / kx, 0, s / ky, y / ky];
-    const view = warpAffine(img, viewToImg, VIEW_SIZE, VIEW_SIZE);
-    const raw = await this.detector.detect(view);
-    return raw.map((d) => ({
-      score: d.score,
-      box: { x: x + d.box.x * s, y: y + d.box.y * s, width: d.box.width * s, height: d.box.height * s },
-      keypoints: d.keypoints.map((p) => ({ x: x + p.x * s, y: y + p.y * s })),
-    }));
+    const toLevel: Affine = [img.width / pyramid[0].width, 0, 0, 0, img.height / pyramid[0].height, 0];
+    const view = warpAffine(img, composeAffine(toLevel, viewToPreview), VIEW_SIZE, VIEW_SIZE);
+    return this.detector.detect(view);
   }
 
   /** The photo rectangle a face's crop reads from and its patch covers. */
@@ -236,7 +300,7 @@ export class FaceEngine {
     progress('detect', 0, 0, 0);
     const all = detected ?? await this.detect(source, opts.signal);
     timings.detect = now() - t;
-    if (!all.length) throw new FaceShiftError('NO_FACE', 'No face was found in the photo. Use a photo where a face is visible and at least about 40 pixels wide.');
+    if (!all.length) throw new FaceShiftError('NO_FACE', noFaceMessage(source));
     const minSize = opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
     let chosen: DetectedFace[];
     try { chosen = selectFaces(all, opts.faces ?? 'all'); } catch (e) { throw new FaceShiftError('BAD_OPTION', (e as Error).message); }
@@ -309,6 +373,11 @@ export class FaceEngine {
     for (const p of this.nets.values()) { try { (await p).dispose(); } catch { /* already failed */ } }
     this.nets.clear();
   }
+}
+
+/** What the detector promises for this photo's size, so the message never promises more than it finds. */
+export function noFaceMessage(photo: { width: number; height: number }): string {
+  return `No face was found in the photo. Faces at least about ${smallestDetectableFace(photo.width, photo.height)} pixels wide are found in a photo this size: use one where a face is visible, or crop it closer around the face.`;
 }
 
 /** Halving pyramid of the preview, down to about the detector's view size. */

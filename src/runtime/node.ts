@@ -26,7 +26,12 @@ export function nodeModelFiles(dir = MODELS_DIR): ModelFiles {
 export function readManifest(dir = MODELS_DIR): Manifest {
   const file = path.join(dir, 'manifest.json');
   if (!fs.existsSync(file)) throw new Error(`No model manifest at ${file}. Reinstall FaceShift or restore models/ from the repository.`);
-  return validateManifest(JSON.parse(fs.readFileSync(file, 'utf8')));
+  try {
+    return validateManifest(JSON.parse(fs.readFileSync(file, 'utf8')));
+  } catch (e) {
+    const why = (e as Error).message.split('\n')[0].replace(/ Reinstall.*$/, '');
+    throw new Error(`The model manifest ${file} is damaged (${why}). Restore models/ from the release or repository, or reinstall FaceShift.`);
+  }
 }
 
 export async function createNodeEngine(opts: { modelsDir?: string; runtime?: NetRuntime; threads?: number } = {}): Promise<FaceEngine> {

@@ -1,4 +1,6 @@
 /** Native CPU runtime for Node (command line, tests): onnxruntime-node. */
+// Before onnxruntime-node loads: no telemetry (it would write ~/.cache/Microsoft/DeveloperTools/.onnxruntime).
+import './ort-privacy';
 import * as ort from 'onnxruntime-node';
 import type { Net, NetResult, NetRuntime, Tensor } from './net';
 

@@ -25,9 +25,12 @@ describe('detection on the real test photos', () => {
   test.each(rows.filter((r) => !r.id.startsWith('neg_')).map((r) => [r.id, r.file, r.faces]))(
     '%s: faces found match the hand count', async (_id, file, expected) => {
       const { faces, image } = await detectFile(file);
-      // The full-range detector misses strong profiles and faces behind glass (nasa_exp23_launch_day: 2 of 5),
-      // so at least 40 % of the hand count, and never more than it plus one tiny background face.
-      expect(faces.length).toBeGreaterThanOrEqual(Math.max(1, Math.ceil(expected * 0.4)));
+      // The full-range detector misses strong profiles and faces behind glass, so at least 40 % of the
+      // hand count, and never more than it plus one tiny background face. nasa_exp23_launch_day: 1 of 5;
+      // its second detection was a strong profile with both eyes stacked on one vertical line, which
+      // would have been aligned and pasted turned 90 degrees: the second look drops it (issue 12, item 8).
+      const least = _id === 'nasa_exp23_launch_day' ? 1 : Math.max(1, Math.ceil(expected * 0.4));
+      expect(faces.length).toBeGreaterThanOrEqual(least);
       expect(faces.length).toBeLessThanOrEqual(expected + 1);
       for (const f of faces) {
         expect(f.score).toBeGreaterThan(0.5);

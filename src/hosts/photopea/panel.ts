@@ -5,6 +5,7 @@
  * the chosen faces -> one layer (facesToLayer) -> insert it with its mask over the source pixels.
  */
 import type { FaceEngine, Progress } from '../../engine/engine';
+import { noFaceMessage } from '../../engine/engine';
 import { FaceShiftError } from '../../engine/errors';
 import type { DetectedFace, FaceSelection } from '../../core/faces';
 import { describeFaces, selectFaces } from '../../core/faces';
@@ -313,7 +314,7 @@ export class PhotopeaPanel {
       const words = describeFaces(faces, image, DEFAULT_MIN_FACE_SIZE);
       this.status(faces.length === 1 ? `Found 1 face: ${words[0]}. Click Transform face.`
         : faces.length ? `Found ${faces.length} faces. Choose which to transform under Faces (or keep All faces), then click Transform face.`
-          : 'No face was found in this document. Use a photo where a face is visible and at least about 40 pixels wide.', faces.length ? 'info' : 'error');
+          : noFaceMessage(image), faces.length ? 'info' : 'error');
     } catch (e) {
       this.status(describeError(e), (e as FaceShiftError).code === 'CANCELLED' ? 'info' : 'error');
     } finally {
@@ -332,7 +333,7 @@ export class PhotopeaPanel {
       const model = findTransform(engine.manifest, direction);
       const chosen = this.selection(); // before the list is refreshed from this document
       const { doc, image, source, faces, exportMs } = await this.readAndDetect(signal);
-      if (!faces.length) throw new FaceShiftError('NO_FACE', 'No face was found in this document. Use a photo where a face is visible and at least about 40 pixels wide.');
+      if (!faces.length) throw new FaceShiftError('NO_FACE', noFaceMessage(image));
       if (typeof chosen === 'number' && chosen > faces.length) {
         throw new FaceShiftError('BAD_OPTION', `Face ${chosen} was chosen, but this document has ${faces.length} face${faces.length > 1 ? 's' : ''}. Choose again under Faces.`);
       }

@@ -1,0 +1,7 @@
+/** The command line as its own process (signals, HOME, exit codes): `tsx test/helpers/run-cli.ts <args>`. */
+import { main } from '../../src/cli/main';
+
+main(process.argv).then((code) => { process.exitCode = code; }, (e) => {
+  process.stderr.write(`faceshift: ${e && e.message ? e.message : e}\n`);
+  process.exitCode = 1;
+});
