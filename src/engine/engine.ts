@@ -124,17 +124,14 @@ export class FaceEngine {
    * oval (forehead to chin, jaw included, no background), kept off the crop's padded border; the
    * rounded box when there is no mesh or it does not see a face (score below 0.5).
    */
-  private async pasteMask(source: PhotoSource, face: DetectedFace, faceSide: number): Promise<Float32Array> {
+  private async pasteMask(region: RGBAImage, regionBox: Box, face: DetectedFace, faceSide: number): Promise<Float32Array> {
     const box = faceMask(faceSide);
     const zoom = this.manifest.landmarks?.input.crop?.zoomOut;
     if (!this.landmarks || !zoom) return box;
     const M = 192;
-    // the mesh looks at more of the photo than the net's crop (zoomed out): read that region
+    // the mesh looks at more of the photo than the net's crop (zoomed out): regionFor() covers it
     const toMesh = meshCropTransform(face.keypoints, this.template, M, zoom);
-    const rb = transformedBounds(invertAffine(toMesh), M, M, source.width, source.height);
-    if (!rb) return box;
-    const region = await source.readRegion(rb);
-    const crop = warpAffine(region, composeAffine([1, 0, -rb.x, 0, 1, -rb.y], invertAffine(toMesh)), M, M);
+    const crop = warpAffine(region, composeAffine([1, 0, -regionBox.x, 0, 1, -regionBox.y], invertAffine(toMesh)), M, M);
     const { score, points } = await this.landmarks.mesh(crop);
     if (!(score >= 0.5)) return box;
     // The mask is smooth: build it at the crop's size at most, then resample to the face's.
@@ -271,8 +268,14 @@ export class FaceEngine {
   regionFor(face: DetectedFace, photo: { width: number; height: number }): Box {
     const size = this.cropSize();
     const fromCrop = invertAffine(alignmentTransform(face.keypoints, this.template, size));
-    const b = transformedBounds(fromCrop, size, size, photo.width, photo.height);
+    let b = transformedBounds(fromCrop, size, size, photo.width, photo.height);
     if (!b) throw new FaceShiftError('BAD_INPUT', 'The face lies outside the photo.');
+    // the face mesh (paste-back mask) looks at a zoomed-out view of the same crop: read that too
+    const zoom = this.landmarks ? this.manifest.landmarks?.input.crop?.zoomOut : undefined;
+    if (zoom) {
+      const m = transformedBounds(invertAffine(meshCropTransform(face.keypoints, this.template, size, zoom)), size, size, photo.width, photo.height);
+      if (m) b = { x: Math.min(b.x, m.x), y: Math.min(b.y, m.y), width: Math.max(b.x + b.width, m.x + m.width) - Math.min(b.x, m.x), height: Math.max(b.y + b.height, m.y + m.height) - Math.min(b.y, m.y) };
+    }
     // one pixel of slack for bilinear sampling at the edges
     const x0 = Math.max(0, b.x - 2), y0 = Math.max(0, b.y - 2);
     return { x: x0, y: y0, width: Math.min(photo.width, b.x + b.width + 2) - x0, height: Math.min(photo.height, b.y + b.height + 2) - y0 };
@@ -352,7 +355,7 @@ export class FaceEngine {
       throwIfAborted(opts.signal);
       progress('paste', i + 1, todo.length, step(4));
       t = now();
-      const mask = await this.pasteMask(source, face, faceImg.width);
+      const mask = await this.pasteMask(region, regionBox, face, faceImg.width);
       const patch = pasteBack({
         photo: { width: source.width, height: source.height, region, regionBox },
         face: faceImg, fromCrop, cropSize: size, strength, mask,

@@ -54,16 +54,31 @@ describe('engine', () => {
     expect(r.timings.upscale).toBe(0);
   });
 
-  test('strength scales the mask; 0 changes nothing', async () => {
+  test('strength scales the change (to 150 %); 0 changes nothing; the old paste-back scales the mask', async () => {
     const img = await load('nasa_astronaut_collins');
     const faces = await engine.detect(new MemoryPhotoSource(img));
-    const full = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', upscale: false }, faces);
-    const half = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', upscale: false, strength: 0.5 }, faces);
-    const none = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', upscale: false, strength: 0 }, faces);
-    expect(Math.max(...full.faces[0].patch.mask.data)).toBe(255);
-    expect(Math.max(...half.faces[0].patch.mask.data)).toBeLessThanOrEqual(128);
-    expect(Math.max(...none.faces[0].patch.mask.data)).toBe(0);
-    await expect(engine.run(new MemoryPhotoSource(img), { direction: 'male2female', strength: 1.5 }, faces)).rejects.toThrow(/between 0 and 1/);
+    const run = (strength: number, paste: 'detail' | 'replace' = 'detail') =>
+      engine.run(new MemoryPhotoSource(img), { direction: 'male2female', upscale: false, strength, paste }, faces).then((r) => r.faces[0].patch);
+    /** mean |patch - photo| over the fully masked pixels */
+    const change = (p: Awaited<ReturnType<typeof run>>) => {
+      let s = 0, n = 0;
+      for (let i = 0; i < p.mask.data.length; i++) {
+        if (p.mask.data[i] < 255) continue;
+        const x = p.box.x + (i % p.box.width), y = p.box.y + Math.floor(i / p.box.width);
+        for (let c = 0; c < 3; c++) s += Math.abs(p.rgba.data[i * 4 + c] - img.data[(y * img.width + x) * 4 + c]);
+        n++;
+      }
+      return s / n / 3;
+    };
+    const [none, half, full, more] = await Promise.all([0, 0.5, 1, 1.5].map((k) => run(k)));
+    expect(change(none)).toBeLessThan(0.5);
+    expect(change(half)).toBeGreaterThan(0.35 * change(full));
+    expect(change(half)).toBeLessThan(0.65 * change(full));
+    expect(change(more)).toBeGreaterThan(change(full));
+    expect(Math.max(...half.mask.data)).toBe(255); // the layer mask stays whole: strength is in the pixels
+    const oldHalf = await run(0.5, 'replace');
+    expect(Math.max(...oldHalf.mask.data)).toBeLessThanOrEqual(128);
+    await expect(engine.run(new MemoryPhotoSource(img), { direction: 'male2female', strength: 1.6 }, faces)).rejects.toThrow(/between 0 and 1.5/);
   });
 
   test('upscaling gives a 4x face before paste-back', async () => {
