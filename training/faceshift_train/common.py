@@ -91,6 +91,8 @@ def generator_state_from_onnx(path):
     out = {}
     for init in onnx.load(path).graph.initializer:
         name = init.name[:-len('__fp16')] if init.name.endswith('__fp16') else init.name
+        if name.startswith('g.'):  # exported through a wrapper (attention generators: export_onnx.AttentionExport)
+            name = name[2:]
         out[name] = torch.from_numpy(numpy_helper.to_array(init).copy())
     return out
 
