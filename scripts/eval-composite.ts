@@ -30,7 +30,7 @@ import type { DetectedFace } from '../src/core/faces';
 import {
   Judges, PackItem, Rate, Verdict, adultColour, domainOf, isDomain, isDomainCross, pct, rate, rateStr, table, r4,
 } from './eval';
-import { splitOf } from './prepare-dataset';
+import { readLabels, splitOf } from './prepare-dataset';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -40,15 +40,9 @@ export interface CompositeResult {
   identityMedian: number; identityMean: number; seconds: number;
 }
 
-/** UTKFace's labels with the split of scripts/prepare-dataset.ts (5 % of files by hash are val). */
-export function readLabels(dataset: string): PackItem[] {
-  const lines = fs.readFileSync(path.join(dataset, 'labels.csv'), 'utf8').trim().split(/\r?\n/);
-  const head = lines[0].split(',').map((h) => h.trim());
-  return lines.slice(1).map((l) => {
-    const v = l.split(','), o: Record<string, string> = {};
-    head.forEach((h, i) => { o[h] = v[i]; });
-    return { file: o.file, age: +o.age, gender: +o.gender, race: +o.race, grayscale: +o.grayscale, sharpness: +o.sharpness, split: splitOf(o.file) };
-  });
+/** UTKFace's labels (scripts/prepare-dataset.ts reads them) with its split (5 % of files by hash are val). */
+export function labelsWithSplit(dataset: string): PackItem[] {
+  return readLabels(dataset).map((r) => ({ ...r, split: splitOf(r.file) }));
 }
 
 /** Val items of a domain in a fixed order that does not follow the file list's (file names start with the age). */
@@ -79,7 +73,7 @@ export async function evaluateComposites(o: {
   const log = o.log ?? ((s: string) => console.error(s));
   const engine = await createNodeEngine({ modelsDir: o.models, threads: 1 });
   const judges = await Judges.load();
-  const labels = readLabels(o.dataset);
+  const labels = labelsWithSplit(o.dataset);
   /** The face nearest the photo's centre (UTKFace photos are centred on their labelled face), or none. */
   const findFace = async (photo: RGBAImage) => {
     const found = await engine.detect(new MemoryPhotoSource(photo));

@@ -29,8 +29,8 @@ const inSplit = (r: { file: string }) => !SPLIT || splitOf(r.file) === SPLIT;
 /** UTKFace crops are tight; the full-range detector needs context, so pad by half a side. */
 const PAD = 0.5;
 
-interface Row { file: string; age: number; gender: number; race: number; sharpness: number; grayscale: number; }
-function readLabels(dataset: string): Row[] {
+export interface Row { file: string; age: number; gender: number; race: number; sharpness: number; grayscale: number; }
+export function readLabels(dataset: string): Row[] {
   const lines = fs.readFileSync(path.join(dataset, 'labels.csv'), 'utf8').trim().split(/\r?\n/); // the file has CRLF line ends
   const head = lines[0].split(',').map((h) => h.trim());
   return lines.slice(1).map((l) => {

@@ -38,7 +38,7 @@ from faceshift_train.data import DomainSampler, FacePack, adult_colour  # noqa: 
 from faceshift_train.nets import ConditionalGenerator, PatchDiscriminator, count_params  # noqa: E402
 from faceshift_train.tasks import CODE, DIRECTIONS, N_COND, condition, own_domain, source_filter  # noqa: E402
 from train_classifier import load_classifier  # noqa: E402
-from train_cyclegan import ImagePool, lr_factor  # noqa: E402
+from train_cyclegan import ImagePool, lr_factor, mask_losses  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -83,11 +83,6 @@ def parse_args(argv=None):
     if a.lambda_cls > 0 and not a.classifier:
         p.error('--lambda-cls needs --classifier')
     return a
-
-
-def tv(a):
-    """Smoothness of a mask: mean squared difference of neighbours."""
-    return ((a[:, :, 1:, :] - a[:, :, :-1, :]) ** 2).mean() + ((a[:, :, :, 1:] - a[:, :, :, :-1]) ** 2).mean()
 
 
 class Tasks:
@@ -278,8 +273,8 @@ def main(argv=None):
                 idt = l1(same, x)
                 loss = loss + a.lambda_id * idt
             if att is not None:
-                m_loss = att.float().mean() + att_rec.float().mean()
-                tv_loss = tv(att.float()) + tv(att_rec.float())
+                (m1, t1), (m2, t2) = mask_losses(att.float()), mask_losses(att_rec.float())
+                m_loss, tv_loss = m1 + m2, t1 + t2
                 loss = loss + a.lambda_mask * m_loss + a.lambda_tv * tv_loss
         loss.backward()
         opt_G.step()
