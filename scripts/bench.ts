@@ -9,14 +9,16 @@ import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import sharp from 'sharp';
-import { FaceEngine, Stage } from '../src/engine/engine';
-import { nodeModelFiles, readManifest } from '../src/runtime/node';
+import { FaceEngine } from '../src/engine/engine';
+import { localEngine } from '../src/app/engine-port';
+import { keepLayer, transformDocument } from '../src/app/transform';
+import { nodeModelFiles, readManifest } from '../src/platform/node';
 import { loadNodeDetector } from '../src/runtime/detector.node';
 import { OrtNodeRuntime } from '../src/runtime/onnx.node';
 import { OrtWebRuntime, OrtWebModule } from '../src/runtime/onnx.web';
 import type { NetRuntime } from '../src/runtime/net';
 import { decodePhoto, MemoryPhotoSource } from '../src/cli/photo';
-import { facesToLayer, compositeLayer } from '../src/core/layer';
+import { compositeLayer } from '../src/core/layer';
 import { buildPsd } from '../src/cli/psd';
 
 const ROOT = path.join(__dirname, '..');
@@ -36,13 +38,14 @@ async function timePhoto(engine: FaceEngine, file: string): Promise<Row> {
   let t = performance.now();
   const photo = await decodePhoto(file);
   const decode = performance.now() - t;
-  const report = await engine.run(new MemoryPhotoSource(photo.image), { direction: 'male2female' });
+  const r = await transformDocument({ engine: localEngine(engine, 'native'), open: async () => ({ source: new MemoryPhotoSource(photo.image) }), sink: keepLayer },
+    { direction: 'male2female', strength: 1, faces: 'all', upscale: true });
   t = performance.now();
-  const layer = facesToLayer(report.faces.map((f) => f.patch));
-  buildPsd({ original: photo.image, originalName: 'x', faces: layer, facesName: 'FaceShift', composite: layer ? compositeLayer(photo.image, layer) : photo.image });
+  const layer = r.written;
+  buildPsd({ original: photo.image, originalName: 'x', faces: layer, facesName: r.name, composite: compositeLayer(photo.image, layer) });
   const write = performance.now() - t;
-  const tm = report.timings as Record<Stage, number>;
-  return { decode, ...tm, write, faces: report.faces.length };
+  const { detect, align, transform, upscale, paste } = r.timings;
+  return { decode, detect, align, transform, upscale, paste, write, faces: r.transformed.length };
 }
 
 async function child24mp(): Promise<void> {

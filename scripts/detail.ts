@@ -13,7 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { createNodeEngine } from '../src/runtime/node';
+import { createNodeEngine } from '../src/platform/node';
 import { decodePhoto, MemoryPhotoSource } from '../src/cli/photo';
 import { facesToLayer, compositeLayer } from '../src/core/layer';
 import { detailKept } from '../src/core/detail';
@@ -46,7 +46,7 @@ async function main() {
       for (let k = 0; k < faces.length; k++) {
         const out: Record<string, RGBAImage> = {};
         for (const paste of ['replace', 'detail'] as const) {
-          const r = await engine.run(src, { direction, paste, faces: 1 }, [faces[k]]);
+          const r = await engine.run(src, { direction, paste }, [faces[k]]);
           const layer = facesToLayer(r.faces.map((x) => x.patch));
           out[paste] = layer ? compositeLayer(image, layer) : image;
         }

@@ -10,7 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { createNodeEngine } from '../src/runtime/node';
+import { createNodeEngine } from '../src/platform/node';
 import { MemoryPhotoSource, decodePhoto } from '../src/cli/photo';
 import { cropRGBA, toRGBA } from '../src/core/image';
 import { splitOf } from './prepare-dataset';

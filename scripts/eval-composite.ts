@@ -19,7 +19,7 @@ import * as path from 'path';
 import * as crypto from 'crypto';
 import sharp from 'sharp';
 import { Command } from 'commander';
-import { createNodeEngine } from '../src/runtime/node';
+import { createNodeEngine } from '../src/platform/node';
 import { decodePhoto, MemoryPhotoSource } from '../src/cli/photo';
 import { facesToLayer, compositeLayer } from '../src/core/layer';
 import { alignFace } from '../src/core/align';
@@ -115,7 +115,7 @@ export async function evaluateComposites(o: {
         if (!face) { missed++; continue; }
         before.push(frame(photo, face));
         for (const paste of o.pastes) {
-          const r = await engine.run(source, { direction, paste, strength: o.strength ?? 1, faces: 1 }, [face]);
+          const r = await engine.run(source, { direction, paste, strength: o.strength ?? 1 }, [face]);
           const layer = facesToLayer(r.faces.map((f) => f.patch));
           after[paste].push(frame(layer ? compositeLayer(photo, layer) : photo, face));
         }

@@ -29,7 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, GraphModel } from '@tensorflow/tfjs-converter';
 import { initTfjsWasm } from '../src/runtime/detector';
 import { OrtNodeRuntime } from '../src/runtime/onnx.node';
-import { nodeModelFiles } from '../src/runtime/node';
+import { nodeModelFiles } from '../src/platform/node';
 import type { Net as RuntimeNet, NetRuntime } from '../src/runtime/net';
 import { ModelEntry, ModelFiles, TransformModel, UpscaleModel, readVerified, validateManifest } from '../src/models/manifest';
 import { RGBAImage, toRGBA, toPlanar, fromPlanar, resizeArea } from '../src/core/image';

@@ -5,9 +5,11 @@
  */
 import * as path from 'path';
 import sharp from 'sharp';
-import { createNodeEngine } from '../src/runtime/node';
+import { createNodeEngine } from '../src/platform/node';
 import { decodePhoto, MemoryPhotoSource } from '../src/cli/photo';
-import { facesToLayer, compositeLayer } from '../src/core/layer';
+import { compositeLayer } from '../src/core/layer';
+import { localEngine } from '../src/app/engine-port';
+import { keepLayer, transformDocument } from '../src/app/transform';
 import type { RGBAImage } from '../src/core/image';
 
 const ROOT = path.join(__dirname, '..');
@@ -16,9 +18,9 @@ const png = (img: RGBAImage) => sharp(Buffer.from(img.data.buffer, img.data.byte
 
 async function pair(engine: Awaited<ReturnType<typeof createNodeEngine>>, file: string, direction: string, crop?: { left: number; top: number; width: number; height: number }, h = 320) {
   const { image } = await decodePhoto(file);
-  const r = await engine.run(new MemoryPhotoSource(image), { direction });
-  const layer = facesToLayer(r.faces.map((f) => f.patch));
-  const after = layer ? compositeLayer(image, layer) : image;
+  const r = await transformDocument({ engine: localEngine(engine, 'native'), open: async () => ({ source: new MemoryPhotoSource(image) }), sink: keepLayer },
+    { direction, strength: 1, faces: 'all', upscale: true });
+  const after = compositeLayer(image, r.written);
   const c = crop ?? { left: 0, top: 0, width: image.width, height: image.height };
   const tile = async (img: RGBAImage) => png(img).extract(c).resize({ height: h }).png().toBuffer();
   const [a, b] = await Promise.all([tile(image), tile(after)]);

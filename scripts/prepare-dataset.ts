@@ -19,7 +19,7 @@ import { toRGBA } from '../src/core/image';
 import { warpAffine, fitSimilarity, applyAffine, Point } from '../src/core/geometry';
 import { alignFace, AlignTemplate, KEYPOINT_NAMES, validateTemplate } from '../src/core/align';
 import { loadNodeDetector } from '../src/runtime/detector.node';
-import { nodeModelFiles, readManifest } from '../src/runtime/node';
+import { nodeModelFiles, readManifest } from '../src/platform/node';
 
 let CACHE = path.join(__dirname, '..', 'training', 'cache');
 let TEMPLATE_PATH = path.join(__dirname, '..', 'models', 'templates', 'utkface-v1.json');

@@ -8,16 +8,18 @@ import * as path from 'path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import sharp from 'sharp';
-import { createNodeEngine, readManifest, MODELS_DIR } from '../runtime/node';
-import type { FaceEngine, RunReport, Stage } from '../engine/engine';
-import { DEFAULT_MIN_FACE_SIZE } from '../engine/engine';
-import { FaceShiftError } from '../engine/errors';
+import { createNodeEngine, readManifest, MODELS_DIR } from '../platform/node';
+import type { FaceEngine } from '../engine/engine';
+import { DEFAULT_CONFIG } from '../engine/config';
+import { FaceShiftError, FaceShiftErrorCode, throwIfCancelled } from '../core/errors';
 import { parseFaceSelection, FaceSelection } from '../core/faces';
+import { compositeLayer } from '../core/layer';
 import { listDirections } from '../models/manifest';
-import { decodePhoto, MemoryPhotoSource } from './photo';
-import { facesToLayer, compositeLayer } from '../core/layer';
+import { EnginePort, localEngine } from '../app/engine-port';
+import { HostWords, PHOTO_WORDS, errorText } from '../app/messages';
+import { RunStage, transformDocument } from '../app/transform';
+import { DecodedPhoto, decodePhoto, MemoryPhotoSource } from './photo';
 import { buildPsd } from './psd';
-import type { FacePatch } from '../core/blend';
 
 export const EXIT = { OK: 0, SOME_FAILED: 1, USAGE: 2, CANCELLED: 130 } as const;
 const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|avif|heic|gif)$/i;
@@ -106,12 +108,8 @@ export function fsMessage(e: unknown, userPath: string, doing: string): string {
     case 'ENOENT': return `Could not ${doing} ${userPath}: the folder does not exist and could not be made. Check the path.`;
     case 'ENOTDIR': return `Could not ${doing} ${userPath}: part of the path is a file, not a folder. Check the path.`;
     case 'EISDIR': return `Could not ${doing} ${userPath}: it is a folder. Give a file name.`;
-    default: return `Could not ${doing} ${userPath}: ${oneLine((e as Error).message)}.`;
+    default: return `Could not ${doing} ${userPath}: ${errorText(e)}.`;
   }
-}
-
-function oneLine(s: string): string {
-  return s.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)[0] ?? s;
 }
 
 /** The file a path names, after links: the same file under two names is one file. */
@@ -209,77 +207,66 @@ export function removeStaleTemps(dirs: Iterable<string>): string[] {
   return removed;
 }
 
-export async function processPhoto(engine: FaceEngine, input: string, out: string, o: CliOptions,
-  onStage: (stage: Stage | 'decode' | 'write', fraction: number) => void, signal: AbortSignal): Promise<PhotoResult> {
-  const timings: Record<string, number> = {};
-  const t0 = Date.now();
-  onStage('decode', 0);
-  const photo = await decodePhoto(input);
-  timings.decode = Date.now() - t0;
-  const src = new MemoryPhotoSource(photo.image);
-  let report: RunReport;
-  try {
-    report = await engine.run(src, {
-      direction: o.direction, strength: o.strength, faces: o.faces, upscale: o.upscale, minFaceSize: o.minFace,
-      colorMatch: o.colorMatch, signal,
-      onProgress: (p) => onStage(p.stage, p.fraction),
-    });
-  } catch (e) {
-    // "--faces 3" on a photo with two faces: this photo's problem, not the batch's
-    if (e instanceof FaceShiftError && e.code === 'BAD_OPTION' && /was asked for/.test(e.message)) {
-      return { input, status: 'error', message: `${e.message} Choose another face, or --faces all.`, notes: photo.notes,
-        width: photo.image.width, height: photo.image.height, timings };
-    }
-    if (e instanceof FaceShiftError && (e.code === 'NO_FACE' || e.code === 'FACE_TOO_SMALL')) {
-      return { input, status: e.code === 'NO_FACE' ? 'no_face' : 'faces_too_small', message: e.message, notes: photo.notes,
-        width: photo.image.width, height: photo.image.height, timings };
-    }
-    throw e;
-  }
-  Object.assign(timings, Object.fromEntries(Object.entries(report.timings).map(([k, v]) => [k, Math.round(v)])));
-  if (!report.faces.some((f) => visiblePixels(f.patch) > 0)) {
-    const why = o.strength === 0 ? 'the strength is 0' : 'the face lies in fully transparent pixels';
-    return { input, status: 'nothing_visible', message: `Nothing visible would change (${why}).`, notes: photo.notes,
-      width: photo.image.width, height: photo.image.height, timings };
-  }
-  onStage('write', 0.99);
-  const t1 = Date.now();
-  const layer = facesToLayer(report.faces.map((f) => f.patch));
-  const composite = layer ? compositeLayer(photo.image, layer) : photo.image;
-  const model = engine.manifest.models.find((m) => m.id === report.model) as { source: string; target: string };
-  let bytes: Buffer;
-  if (o.format === 'psd') {
-    bytes = buildPsd({ original: photo.image, originalName: path.basename(input), faces: layer,
-      facesName: `FaceShift ${model.source}->${model.target}`, composite });
-  } else {
-    bytes = await sharp(Buffer.from(composite.data.buffer, composite.data.byteOffset, composite.data.byteLength),
-      { raw: { width: composite.width, height: composite.height, channels: 4 }, limitInputPixels: false }).png().toBuffer();
-  }
-  if (signal.aborted) throw new FaceShiftError('CANCELLED', 'Cancelled. Nothing was written for this photo.');
-  writeOutput(out, bytes, o.force);
-  timings.write = Date.now() - t1;
-  const done = new Set(report.faces.map((f) => f.face));
-  const skipped = new Map(report.skipped.map((s) => [s.face, s.reason]));
-  return {
-    input, status: 'ok', output: out, notes: photo.notes, width: photo.image.width, height: photo.image.height, timings,
-    faces: report.detected.map((f, i) => ({
-      index: i + 1, score: +f.score.toFixed(3), transformed: done.has(f), skipped: skipped.get(f),
-      box: { x: Math.round(f.box.x), y: Math.round(f.box.y), width: Math.round(f.box.width), height: Math.round(f.box.height) },
-    })),
-  };
-}
+/** The command line's words for what to do. */
+const WORDS: HostWords = { ...PHOTO_WORDS, chooseFace: 'Choose another face, or --faces all.' };
 
-/** Pixels of a patch that would show: under the mask and not transparent in the photo. */
-function visiblePixels(p: FacePatch): number {
-  let n = 0;
-  for (let i = 0; i < p.mask.data.length; i++) if (p.mask.data[i] > 0 && p.rgba.data[i * 4 + 3] > 0) n++;
-  return n;
+/** What a photo's own problem is called in the report (other codes fail the photo as 'error'). */
+const STATUS: Partial<Record<FaceShiftErrorCode, PhotoResult['status']>> = {
+  NO_FACE: 'no_face', FACE_TOO_SMALL: 'faces_too_small', NOTHING_VISIBLE: 'nothing_visible', NO_SUCH_FACE: 'error',
+};
+
+/** One photo: the use case with the file as its source and a PSD or PNG file as its sink. */
+export async function processPhoto(engine: EnginePort, input: string, out: string, o: CliOptions,
+  onStage: (stage: Exclude<RunStage, 'read'> | 'decode', fraction: number) => void, signal: AbortSignal): Promise<PhotoResult> {
+  let photo: DecodedPhoto | undefined;
+  let decodeMs = 0;
+  try {
+    const r = await transformDocument({
+      engine, words: WORDS,
+      open: async () => {
+        const t = Date.now();
+        photo = await decodePhoto(input);
+        decodeMs = Date.now() - t;
+        return { source: new MemoryPhotoSource(photo.image) };
+      },
+      sink: {
+        write: async (layer, name, call) => {
+          const image = photo!.image;
+          const composite = compositeLayer(image, layer);
+          const bytes = o.format === 'psd'
+            ? buildPsd({ original: image, originalName: path.basename(input), faces: layer, facesName: name, composite })
+            : await sharp(Buffer.from(composite.data.buffer, composite.data.byteOffset, composite.data.byteLength),
+              { raw: { width: composite.width, height: composite.height, channels: 4 }, limitInputPixels: false }).png().toBuffer();
+          throwIfCancelled(call.signal);
+          writeOutput(out, bytes, o.force);
+        },
+      },
+    }, {
+      direction: o.direction, strength: o.strength, faces: o.faces, upscale: o.upscale, minFaceSize: o.minFace, colorMatch: o.colorMatch,
+    }, { signal, onProgress: (p) => onStage(p.stage === 'read' ? 'decode' : p.stage, p.fraction) });
+    const { read: _open, ...steps } = r.timings;
+    const done = new Set(r.transformed);
+    const skipped = new Map(r.skipped.map((x) => [x.face, x.reason]));
+    return {
+      input, status: 'ok', output: out, notes: photo!.notes, width: photo!.image.width, height: photo!.image.height,
+      timings: Object.fromEntries(Object.entries({ decode: decodeMs, ...steps }).map(([k, v]) => [k, Math.round(v)])),
+      faces: r.detected.map((f, i) => ({
+        index: i + 1, score: +f.score.toFixed(3), transformed: done.has(f), skipped: skipped.get(f),
+        box: { x: Math.round(f.box.x), y: Math.round(f.box.y), width: Math.round(f.box.width), height: Math.round(f.box.height) },
+      })),
+    };
+  } catch (e) {
+    // this photo's own problem ("--faces 3" on a photo with two, no face, ...): reported, and the batch goes on
+    const status = e instanceof FaceShiftError ? STATUS[e.code] : undefined;
+    if (!status || !photo) throw e;
+    return { input, status, message: (e as FaceShiftError).message, notes: photo.notes, width: photo.image.width, height: photo.image.height, timings: { decode: decodeMs } };
+  }
 }
 
 export async function main(argv = process.argv): Promise<number> {
   let directions: string[] = [];
   let manifestProblem: string | undefined;
-  try { directions = listDirections(readManifest()).map((d) => d.direction); } catch (e) { manifestProblem = oneLine((e as Error).message); }
+  try { directions = listDirections(readManifest()).map((d) => d.direction); } catch (e) { manifestProblem = errorText(e); }
   const direction = new Option('-d, --direction <direction>', 'which transform').default('male2female');
   // With a damaged manifest the directions are unknown: take any, and report the manifest once (not the user's choice).
   if (directions.length) direction.choices(directions);
@@ -297,7 +284,7 @@ export async function main(argv = process.argv): Promise<number> {
     .option('-o, --out <file|dir>', 'output file (one photo) or folder (default: beside each photo)')
     .option('-f, --force', 'overwrite existing outputs (never an input photo)', false)
     .option('--json', 'print a JSON report to stdout', false)
-    .option('--min-face <px>', 'skip faces smaller than this (box side, pixels)', num('min-face', 8, 10000), DEFAULT_MIN_FACE_SIZE)
+    .option('--min-face <px>', 'skip faces smaller than this (box side, pixels)', num('min-face', 8, 10000), DEFAULT_CONFIG.minFaceSize)
     .option('--color-match', 'match the new face\'s colours to the photo (default: as the model\'s manifest entry says: on for male/female, off for the race pairs)')
     .option('--no-color-match', 'keep the network\'s colours')
     .option('--threads <n>', 'CPU threads for the nets (0 = all)', num('threads', 0, 256, true), 0)
@@ -394,12 +381,12 @@ Models: ${MODELS_DIR}${manifestProblem ? `\n${manifestProblem}` : ''}`)
           engine ??= await createNodeEngine({ threads: o.threads });
         } catch (e) {
           // the models, not this photo: said once, and every remaining photo is listed with it
-          engineProblem = oneLine((e as Error).message);
+          engineProblem = errorText(e);
           results.push({ input, status: 'error', message: engineProblem });
           process.stderr.write(`faceshift: ${engineProblem}\n`);
           continue;
         }
-        const r = await processPhoto(engine, input, out, o, (stage) => bar?.update(i, { file: path.basename(input), stage }), controller.signal);
+        const r = await processPhoto(localEngine(engine, 'native'), input, out, o, (stage) => bar?.update(i, { file: path.basename(input), stage }), controller.signal);
         if (r.status === 'ok') {
           const n = r.faces!.filter((f) => f.transformed).length;
           report(r, `${input}: ${n} face(s) transformed -> ${r.output}${r.notes?.length ? ` (${r.notes.join('; ')})` : ''}`);
@@ -407,7 +394,7 @@ Models: ${MODELS_DIR}${manifestProblem ? `\n${manifestProblem}` : ''}`)
         } else report(r, `${input}: ${r.message} No output written.`);
       } catch (e) {
         if (e instanceof FaceShiftError && e.code === 'CANCELLED') { cancelled = true; results.push({ input, status: 'cancelled', message: e.message }); break; }
-        const msg = oneLine((e as Error).message);
+        const msg = errorText(e);
         report({ input, status: 'error', message: msg }, `${input}: ${msg}`);
       }
       bar?.update(i + 1, { file: path.basename(input), stage: 'done' });

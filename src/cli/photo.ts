@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { RGBAImage, cropRGBA } from '../core/image';
 import type { Box } from '../core/geometry';
 import type { PhotoSource } from '../engine/engine';
-import { FaceShiftError } from '../engine/errors';
+import { FaceShiftError } from '../core/errors';
 
 export interface DecodedPhoto {
   image: RGBAImage;

@@ -19,11 +19,11 @@ export interface FacePatch { box: Box; rgba: RGBAImage; mask: GrayImage }
  * photo's pixels inside `regionBox` (photo coordinates, same size as `region`); `width` and
  * `height` are the whole photo's. The region must cover pasteBounds() of the face.
  */
-export interface PhotoRegion { width: number; height: number; region: RGBAImage; regionBox: Box }
+export interface PartialPhoto { width: number; height: number; region: RGBAImage; regionBox: Box }
 
 export interface PasteBackArgs {
   /** The whole photo, or only a region of it that covers pasteBounds(fromCrop, cropSize, ...). */
-  photo: RGBAImage | PhotoRegion;
+  photo: RGBAImage | PartialPhoto;
   /** Transformed face in crop space, square, cropSize * scale on a side (512 after SR x4 of a 128 crop). */
   face: RGBAImage;
   /** crop (cropSize px) -> photo transform, from alignFace. */
@@ -52,6 +52,12 @@ export interface PasteBackArgs {
 /** Highest strength: 150 %. */
 export const MAX_STRENGTH = 1.5;
 
+/** What is wrong with a strength, in words, or null when it is one (the engine and every host say the same). */
+export function strengthProblem(strength: unknown): string | null {
+  return typeof strength === 'number' && strength >= 0 && strength <= MAX_STRENGTH ? null
+    : `Strength must be between 0 and ${MAX_STRENGTH} (0-${MAX_STRENGTH * 100} %), got ${strength}.`;
+}
+
 /**
  * The photo-pixel box a face crop lands in: bounds of the crop's transformed corners, clipped to
  * the photo; null when it falls outside. Hosts that send only face regions must read at least
@@ -61,8 +67,8 @@ export function pasteBounds(fromCrop: Affine, cropSize: number, photoWidth: numb
   return transformedBounds(fromCrop, cropSize, cropSize, photoWidth, photoHeight);
 }
 
-function isRegion(p: RGBAImage | PhotoRegion): p is PhotoRegion {
-  return (p as PhotoRegion).region !== undefined;
+function isPartial(p: RGBAImage | PartialPhoto): p is PartialPhoto {
+  return (p as PartialPhoto).region !== undefined;
 }
 
 /**
@@ -92,7 +98,7 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
 
   // Where the photo's pixels come from: the whole image, or the region with its offset.
   let pixels: RGBAImage, ox = 0, oy = 0;
-  if (isRegion(photo)) {
+  if (isPartial(photo)) {
     const { region, regionBox: rb } = photo;
     if (region.width !== rb.width || region.height !== rb.height) {
       throw new Error(`pasteBack: region is ${region.width}x${region.height} but regionBox is ${rb.width}x${rb.height}; they must match.`);

@@ -4,6 +4,7 @@
  * margin), merging what the views found, and choosing faces. Pure.
  */
 import { Affine, Box, Point, applyAffine } from './geometry';
+import { FaceShiftError } from './errors';
 
 export interface DetectedFace {
   score: number;
@@ -51,7 +52,7 @@ export function planDetectionViews(width: number, height: number, tile = 640, ov
  * The smallest face (image pixels) the views of planDetectionViews show at the detector's
  * reach: what the "no face" message may promise.
  */
-export function smallestFindableFace(width: number, height: number, viewSize = 256): number {
+export function smallestFindableFace(width: number, height: number, viewSize: number): number {
   const sizes = planDetectionViews(width, height).map((v) => v.size);
   return Math.ceil(Math.min(...sizes) / viewSize * DETECTOR_REACH);
 }
@@ -104,11 +105,6 @@ export function keypointShift(a: Point[], b: Point[], size: number, offset = 0):
   return idx.reduce((s, i) => s + Math.hypot(a[i].x - offset - b[i].x, a[i].y - offset - b[i].y), 0) / idx.length / size;
 }
 
-/** Above this shift the second look does not confirm the first (see keypointShift). */
-export const MAX_KEYPOINT_SHIFT = 0.1;
-/** A detection this confident with a face's geometry counts even when the second look misses it (false faces seen: 0.60 to 0.82 — a cockpit crop; so a laughing three-quarter face at 0.79 that the second look misses is lost). */
-export const CONFIDENT_SCORE = 0.85;
-
 /**
  * Why six keypoints cannot be a face, or null when they can. Measured in the face's own frame
  * (along and across the eye line, in eye distances), so a tilted head is judged like an upright one.
@@ -147,9 +143,9 @@ export function intersection(a: Box, b: Box): number {
 
 /**
  * Merge detections from several views: a face seen twice (overlap of the smaller box over half)
- * is kept once, the more confident copy. Sorted by score.
+ * is kept once, the more confident copy; scores below minScore are dropped. Sorted by score.
  */
-export function mergeDetections<F extends DetectedFace>(faces: F[], minScore = 0.5): F[] {
+export function mergeDetections<F extends DetectedFace>(faces: F[], minScore: number): F[] {
   const sorted = faces.filter((f) => f.score >= minScore).sort((a, b) => b.score - a.score);
   const kept: F[] = [];
   for (const f of sorted) {
@@ -159,17 +155,18 @@ export function mergeDetections<F extends DetectedFace>(faces: F[], minScore = 0
   return kept;
 }
 
+/** Which faces to change: all, the largest, or face n (1-based, in reading order). */
 export type FaceSelection = 'all' | 'largest' | number;
 
 /** Parse "all" | "largest" | "<n>" (1-based, in reading order). */
 export function parseFaceSelection(s: string | number): FaceSelection {
   if (typeof s === 'number' || /^\d+$/.test(s)) {
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`Face number must be 1 or more, got ${s}.`);
+    if (!Number.isInteger(n) || n < 1) throw new FaceShiftError('BAD_OPTION', `Face number must be 1 or more, got ${s}.`);
     return n;
   }
   if (s === 'all' || s === 'largest') return s;
-  throw new Error(`Faces must be "all", "largest" or a face number (1, 2, ...), got "${s}".`);
+  throw new FaceShiftError('BAD_OPTION', `Faces must be "all", "largest" or a face number (1, 2, ...), got "${s}".`);
 }
 
 /** Faces in reading order (top to bottom rows, then left to right), so "face 2" is stable. */
@@ -181,11 +178,12 @@ export function orderFaces(faces: DetectedFace[]): DetectedFace[] {
   });
 }
 
+/** The chosen faces in reading order; a face number the photo does not have is NO_SUCH_FACE. */
 export function selectFaces(faces: DetectedFace[], sel: FaceSelection): DetectedFace[] {
   const ordered = orderFaces(faces);
   if (sel === 'all') return ordered;
   if (sel === 'largest') return ordered.length ? [ordered.reduce((m, f) => (area(f.box) > area(m.box) ? f : m))] : [];
-  if (sel > ordered.length) throw new Error(`Face ${sel} was asked for, but ${ordered.length} face(s) were found.`);
+  if (sel > ordered.length) throw new FaceShiftError('NO_SUCH_FACE', `Face ${sel} was asked for, but ${ordered.length} face(s) were found.`);
   return [ordered[sel - 1]];
 }
 

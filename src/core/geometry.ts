@@ -10,8 +10,6 @@ export interface Point { x: number; y: number; }
  */
 export type Affine = [number, number, number, number, number, number];
 
-export const IDENTITY: Affine = [1, 0, 0, 0, 1, 0];
-
 export function applyAffine(m: Affine, p: Point): Point {
   return { x: m[0] * p.x + m[1] * p.y + m[2], y: m[3] * p.x + m[4] * p.y + m[5] };
 }

@@ -1,24 +1,26 @@
 /**
- * The engine: detect -> align -> transform -> upscale -> paste. Host-agnostic: it reads pixels
- * through a PhotoSource, runs nets through a NetRuntime, and returns per-face patches (pixels,
- * soft mask, place in the photo). It never modifies or returns a whole photo.
+ * The engine: detect, then per face align -> transform -> upscale -> paste. Host-agnostic: it
+ * reads pixels through a PhotoSource, runs nets through a NetRuntime, and returns per-face
+ * patches (pixels, soft mask, place in the photo). It never modifies or returns a whole photo,
+ * and it never decides which faces to change: the application (src/app) chooses them.
  */
 import { RGBAImage, toPlanar, fromPlanar, resizeArea } from '../core/image';
 import { Affine, Box, affineScale, applyAffine, composeAffine, invertAffine, transformedBounds, warpAffine, warpGray } from '../core/geometry';
-import { AlignTemplate, alignFace, alignmentTransform, meshCropTransform, meshToAlignedCrop } from '../core/align';
+import { AlignTemplate, AlignedFace, alignFace, alignmentTransform, meshCropTransform, meshToAlignedCrop } from '../core/align';
 import { faceMask, faceOvalContour, featherForFace, landmarkFaceMask, mapPoints } from '../core/mask';
-import type { FaceMesh } from '../runtime/landmarks';
-import { FacePatch, MAX_STRENGTH, pasteBack } from '../core/blend';
+import { FacePatch, pasteBack, strengthProblem } from '../core/blend';
 import {
-  DetectedFace, DetectionView, FaceSelection, CONFIDENT_SCORE, MAX_KEYPOINT_SHIFT, implausibility, mapDetection, mergeDetections, paddedViews, planDetectionViews,
-  rotatedViews, selectFaces, faceSize, orderFaces, smallestFindableFace, keypointShift, viewTransform,
+  DetectedFace, DetectionView, implausibility, mapDetection, mergeDetections, paddedViews, planDetectionViews,
+  rotatedViews, orderFaces, smallestFindableFace, keypointShift, viewTransform,
 } from '../core/faces';
+import { CancelSignal, FaceShiftError, throwIfCancelled } from '../core/errors';
 import {
   Manifest, ModelFiles, TransformModel, UpscaleModel, findTransform, findUpscaler, listDirections, loadTemplate, readVerified, validateManifest,
 } from '../models/manifest';
-import type { Net, NetRuntime } from '../runtime/net';
+import type { FaceMesh } from '../runtime/landmarks';
+import type { Backend, Net, NetRuntime, Tensor } from '../runtime/net';
 import type { RawDetection } from '../runtime/detector';
-import { FaceShiftError, throwIfAborted } from './errors';
+import { DEFAULT_CONFIG, EngineConfig, EngineConfigOverrides, engineConfig } from './config';
 
 /** Where the engine reads pixels from. Hosts implement it (file, Photoshop layer, Photopea export). */
 export interface PhotoSource {
@@ -32,8 +34,10 @@ export interface PhotoSource {
 
 export interface FaceDetectorLike { detect(image: RGBAImage): Promise<RawDetection[]> }
 
+/** The steps of a run, in order ('detect' is timed by whoever detects). */
 export type Stage = 'detect' | 'align' | 'transform' | 'upscale' | 'paste';
 
+/** `fraction`: 0..1 over the run's faces, rising; `face` of `faces` is the one at work. */
 export interface Progress { stage: Stage; face: number; faces: number; fraction: number }
 
 export interface TransformOptions {
@@ -45,60 +49,74 @@ export interface TransformOptions {
    * 'replace': the net's upscaled face replaces the photo under the mask (releases up to 0.1).
    */
   paste?: 'detail' | 'replace';
-  faces?: FaceSelection;
   upscale?: boolean;
-  /** Faces smaller than this (box side, photo pixels) are skipped and reported. */
-  minFaceSize?: number;
   /** Match the new face's colour to the photo inside the mask (default: the model's setting, else on). */
   colorMatch?: boolean;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   onProgress?: (p: Progress) => void;
 }
 
 export interface FaceResult {
   face: DetectedFace;
   patch: FacePatch;
-  /** crop -> photo transform of the aligned crop (crop of the model's input size) */
+  /** crop -> photo transform of the aligned crop */
   fromCrop: Affine;
+  /** side of that crop: the chosen model's input size */
+  cropSize: number;
 }
 
-export interface SkippedFace { face: DetectedFace; reason: string }
+/** What an engine offers (the protocol's 'ready' reply carries it to hosts out of process). */
+export interface EngineInfo {
+  /** e.g. "onnxruntime-web (webgpu)" */
+  runtime: string;
+  backend: Backend;
+  /** in the manifest's order; `source` -> `target` names the change */
+  directions: { direction: string; label: string; source: string; target: string }[];
+  /** faces smaller than this (box side, photo pixels) are skipped (engine config) */
+  minFaceSize: number;
+  /** longer side of the live preview (engine config) */
+  previewSide: number;
+}
 
 export interface RunReport {
   direction: string;
   model: string;
   upscaler: string | null;
   runtime: string;
+  /** one per face that landed in the photo (a crop wholly outside it gives none) */
   faces: FaceResult[];
-  skipped: SkippedFace[];
-  detected: DetectedFace[];
-  /** milliseconds per stage, summed over faces */
+  /** milliseconds per step, summed over faces ('detect' stays 0: detection is its own call) */
   timings: Record<Stage, number>;
 }
-
-export const DEFAULT_MIN_FACE_SIZE = 40;
-export const PREVIEW_MAX_SIDE = 2048;
-const VIEW_SIZE = 256;
-/** Side of the aligned crop inside the second look's 256-px view: the face at about the size the close-up shows it. */
-const VERIFY_CROPS = [96];
 
 /**
  * Longer side of the copy detection runs on: 2048 for a 4:3 photo (about 3 megapixels); a
  * panorama or strip keeps as many pixels, so its faces are not shrunk out of reach.
  */
-export function previewMaxSide(width: number, height: number): number {
+export function previewMaxSide(width: number, height: number, side = DEFAULT_CONFIG.detect.previewMaxSide): number {
   const long = Math.max(width, height), short = Math.max(1, Math.min(width, height));
-  const budget = PREVIEW_MAX_SIDE * PREVIEW_MAX_SIDE * 0.75;
-  return Math.max(PREVIEW_MAX_SIDE, Math.min(long, Math.floor(Math.sqrt(budget * long / short))));
+  const budget = side * side * 0.75;
+  return Math.max(side, Math.min(long, Math.floor(Math.sqrt(budget * long / short))));
 }
 
 /** The smallest face (photo pixels) detection finds reliably in a photo of this size. */
-export function smallestDetectableFace(width: number, height: number): number {
-  const k = Math.max(1, Math.max(width, height) / previewMaxSide(width, height));
-  return Math.ceil(smallestFindableFace(Math.round(width / k), Math.round(height / k), VIEW_SIZE) * k);
+export function smallestDetectableFace(width: number, height: number, detect = DEFAULT_CONFIG.detect): number {
+  const k = Math.max(1, Math.max(width, height) / previewMaxSide(width, height, detect.previewMaxSide));
+  return Math.ceil(smallestFindableFace(Math.round(width / k), Math.round(height / k), detect.viewSize) * k);
 }
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** What a run needs settled before the first face: the models and the strength. */
+interface RunPlan {
+  model: TransformModel;
+  upscaler?: UpscaleModel;
+  strength: number;
+  steps: Stage[];
+}
+
+/** One face aligned: the region read around it and the crop the net sees. */
+interface Aligned { region: RGBAImage; regionBox: Box; crop: AlignedFace; fromCrop: Affine }
 
 export class FaceEngine {
   private nets = new Map<string, Promise<Net>>();
@@ -106,57 +124,44 @@ export class FaceEngine {
   private constructor(
     readonly manifest: Manifest,
     readonly template: AlignTemplate,
+    readonly config: EngineConfig,
     private readonly files: ModelFiles,
     private readonly runtime: NetRuntime,
     private readonly detector: FaceDetectorLike,
     private readonly landmarks?: FaceMesh,
   ) {}
 
-  /** `landmarks` (the face mesh) gives face-shaped paste-back masks; without it the mask is a rounded box. */
-  static async create(deps: { manifest: unknown; files: ModelFiles; runtime: NetRuntime; detector: FaceDetectorLike; landmarks?: FaceMesh }): Promise<FaceEngine> {
+  /**
+   * `landmarks` (the face mesh) gives face-shaped paste-back masks; without it the mask is a
+   * rounded box. `config` overrides the tunables' defaults (engine/config.ts).
+   */
+  static async create(deps: {
+    manifest: unknown; files: ModelFiles; runtime: NetRuntime; detector: FaceDetectorLike; landmarks?: FaceMesh; config?: EngineConfigOverrides;
+  }): Promise<FaceEngine> {
+    const config = engineConfig(deps.config);
     const manifest = validateManifest(deps.manifest);
     const template = await loadTemplate(deps.files, manifest);
-    return new FaceEngine(manifest, template, deps.files, deps.runtime, deps.detector, deps.landmarks);
-  }
-
-  /**
-   * The paste-back mask of a face at `faceSide` (the pasted face's resolution): the face mesh's
-   * oval (forehead to chin, jaw included, no background), kept off the crop's padded border; the
-   * rounded box when there is no mesh or it does not see a face (score below 0.5).
-   */
-  private async pasteMask(region: RGBAImage, regionBox: Box, face: DetectedFace, faceSide: number): Promise<Float32Array> {
-    const box = faceMask(faceSide);
-    const zoom = this.manifest.landmarks?.input.crop?.zoomOut;
-    if (!this.landmarks || !zoom) return box;
-    const M = 192;
-    // the mesh looks at more of the photo than the net's crop (zoomed out): regionFor() covers it
-    const toMesh = meshCropTransform(face.keypoints, this.template, M, zoom);
-    const crop = warpAffine(region, composeAffine([1, 0, -regionBox.x, 0, 1, -regionBox.y], invertAffine(toMesh)), M, M);
-    const { score, points } = await this.landmarks.mesh(crop);
-    if (!(score >= 0.5)) return box;
-    // The mask is smooth: build it at the crop's size at most, then resample to the face's.
-    const side = Math.min(faceSide, this.cropSize());
-    const k = side / M;
-    const toSide = composeAffine([k, 0, 0, 0, k, 0], meshToAlignedCrop(M, zoom));
-    const feather = featherForFace(side * 0.6);
-    const oval = landmarkFaceMask(faceOvalContour(mapPoints(points, toSide), { outset: 0.6 * feather }), side, side, feather);
-    // the net answers poorly in the last pixels of its crop (and a crop past the photo edge is padding): a thin border fade
-    const f = side / 48, inset = side / 256;
-    for (let y = 0; y < side; y++) {
-      for (let x = 0; x < side; x++) {
-        const edge = Math.min(x + 0.5, y + 0.5, side - x - 0.5, side - y - 0.5) - inset;
-        const t = Math.min(1, Math.max(0, edge / f));
-        oval[y * side + x] = Math.min(oval[y * side + x], t * t * (3 - 2 * t));
-      }
-    }
-    if (side === faceSide) return oval;
-    const r = side / faceSide;
-    return warpGray({ width: side, height: side, data: oval }, [r, 0, 0, 0, r, 0], faceSide, faceSide, 0);
+    return new FaceEngine(manifest, template, config, deps.files, deps.runtime, deps.detector, deps.landmarks);
   }
 
   get runtimeName(): string { return this.runtime.name; }
 
   directions() { return listDirections(this.manifest); }
+
+  /** What this engine offers, for hosts (`backend`: what the runtime adapter reported). */
+  info(backend: Backend): EngineInfo {
+    return {
+      runtime: this.runtime.name, backend,
+      directions: this.directions().map(({ direction, label }) => {
+        const m = findTransform(this.manifest, direction);
+        return { direction, label, source: m.source, target: m.target };
+      }),
+      minFaceSize: this.config.minFaceSize, previewSide: this.config.previewSide,
+    };
+  }
+
+  /** Side of the aligned crop for a direction: its model's input size. */
+  cropSize(direction: string): number { return findTransform(this.manifest, direction).input.size; }
 
   /** One session per file: a conditional generator serves several directions from one file. */
   private net(entry: TransformModel | UpscaleModel): Promise<Net> {
@@ -177,17 +182,21 @@ export class FaceEngine {
     if (upscale && up) await this.net(up);
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Detection
+  // -------------------------------------------------------------------------------------------
+
   /**
    * Every face in the photo, in photo pixels, in reading order. Each candidate gets a second
    * look (verifyFace) before it counts. When the upright views find none, the detector is shown
    * the photo with a wider margin (tight headshots), then turned by 90, 270 and 180 degrees
    * (faces lying on their side).
    */
-  async detect(source: PhotoSource, signal?: AbortSignal): Promise<DetectedFace[]> {
-    const preview = await source.readPreview(previewMaxSide(source.width, source.height));
+  async detect(source: PhotoSource, signal?: CancelSignal): Promise<DetectedFace[]> {
+    const preview = await source.readPreview(previewMaxSide(source.width, source.height, this.config.detect.previewMaxSide));
     // photo pixels per preview pixel, per axis (the preview's sides are rounded separately)
     const kx = source.width / preview.width, ky = source.height / preview.height;
-    const pyramid = buildPyramid(preview);
+    const pyramid = this.buildPyramid(preview);
     const { width: w, height: h } = preview;
     let faces = await this.findFaces(pyramid, planDetectionViews(w, h), signal);
     if (!faces.length) faces = await this.findFaces(pyramid, paddedViews(w, h), signal);
@@ -199,17 +208,17 @@ export class FaceEngine {
   }
 
   /** Run the detector on views, merge, look again from close up, keep what the second look confirms. */
-  private async findFaces(pyramid: RGBAImage[], views: DetectionView[], signal?: AbortSignal): Promise<DetectedFace[]> {
+  private async findFaces(pyramid: RGBAImage[], views: DetectionView[], signal?: CancelSignal): Promise<DetectedFace[]> {
     const found: (DetectedFace & { angle?: number })[] = [];
     for (const v of views) {
-      throwIfAborted(signal);
+      throwIfCancelled(signal);
       found.push(...await this.detectInView(pyramid, v));
     }
-    const merged = mergeDetections(found);
+    const merged = mergeDetections(found, this.config.detect.minScore);
     // Look again at each face from close up (turned as the view that found it), for keypoints precise enough to align on.
     const refined: DetectedFace[] = [];
     for (const f of merged) {
-      throwIfAborted(signal);
+      throwIfCancelled(signal);
       const side = Math.max(f.box.width, f.box.height) * 2.5;
       const cx = f.box.x + f.box.width / 2, cy = f.box.y + f.box.height / 2;
       const near = await this.detectInView(pyramid, { x: cx - side / 2, y: cy - side / 2, size: side, angle: f.angle });
@@ -218,7 +227,7 @@ export class FaceEngine {
       const verified = await this.verifyFace(pyramid, face);
       if (verified) refined.push(verified);
     }
-    return mergeDetections(refined).map(({ score, box, keypoints }) => ({ score, box, keypoints }));
+    return mergeDetections(refined, this.config.detect.minScore).map(({ score, box, keypoints }) => ({ score, box, keypoints }));
   }
 
   /**
@@ -229,9 +238,9 @@ export class FaceEngine {
    * precise: its keypoints from this look are the ones returned. Null: not a face to align on.
    */
   private async verifyFace(pyramid: RGBAImage[], f: DetectedFace): Promise<DetectedFace | null> {
-    // (one size today; a list so another framing can be tried without restructuring)
-    for (const crop of VERIFY_CROPS) {
-      const margin = (VIEW_SIZE - crop) / 2;
+    const { viewSize, verifyCrops, maxKeypointShift, confidentScore } = this.config.detect;
+    for (const crop of verifyCrops) {
+      const margin = (viewSize - crop) / 2;
       let toCrop: Affine;
       try { toCrop = alignmentTransform(f.keypoints, this.template, crop); } catch { return null; }
       const viewToPreview = composeAffine(invertAffine(toCrop), [1, 0, -margin, 0, 1, -margin]);
@@ -239,34 +248,53 @@ export class FaceEngine {
       const aligned = f.keypoints.map((p) => applyAffine(toCrop, p));
       const confirmed = again
         .map((d) => ({ d, shift: keypointShift(d.keypoints, aligned, crop, margin) }))
-        .filter((c) => c.shift <= MAX_KEYPOINT_SHIFT)
+        .filter((c) => c.shift <= maxKeypointShift)
         .sort((a, b) => a.shift - b.shift)[0];
       if (confirmed) return { ...f, keypoints: confirmed.d.keypoints.map((p) => applyAffine(viewToPreview, p)) };
     }
     // Some real faces (strong three-quarter views, motion blur) are not found a second time: a
     // confident detection with a face's geometry still counts.
-    return f.score >= CONFIDENT_SCORE && implausibility(f.keypoints, f.box) === null ? f : null;
+    return f.score >= confidentScore && implausibility(f.keypoints, f.box) === null ? f : null;
   }
 
   /** Run the detector on a square view of the preview (may extend past it: edge pixels pad). */
   private async detectInView(pyramid: RGBAImage[], v: DetectionView): Promise<(DetectedFace & { angle?: number })[]> {
-    const viewToPreview = viewTransform(v, VIEW_SIZE);
+    const viewToPreview = viewTransform(v, this.config.detect.viewSize);
     return (await this.detectThrough(pyramid, viewToPreview)).map((d) => ({ ...mapDetection(d, viewToPreview), angle: v.angle }));
   }
 
   /** Detections in view pixels of the view whose pixels come from the preview through viewToPreview. */
   private async detectThrough(pyramid: RGBAImage[], viewToPreview: Affine): Promise<DetectedFace[]> {
+    const { viewSize } = this.config.detect;
     // sample from the pyramid level that leaves at most 2x to shrink (4 samples a pixel, not 64)
     const level = Math.max(0, Math.min(pyramid.length - 1, Math.floor(Math.log2(affineScale(viewToPreview)))));
     const img = pyramid[level];
     const toLevel: Affine = [img.width / pyramid[0].width, 0, 0, 0, img.height / pyramid[0].height, 0];
-    const view = warpAffine(img, composeAffine(toLevel, viewToPreview), VIEW_SIZE, VIEW_SIZE);
+    const view = warpAffine(img, composeAffine(toLevel, viewToPreview), viewSize, viewSize);
     return this.detector.detect(view);
   }
 
-  /** The photo rectangle a face's crop reads from and its patch covers. */
-  regionFor(face: DetectedFace, photo: { width: number; height: number }): Box {
-    const size = this.cropSize();
+  /** Halving pyramid of the preview, down to about the detector's view size. */
+  private buildPyramid(img: RGBAImage): RGBAImage[] {
+    const levels = [img];
+    let cur = img;
+    while (Math.min(cur.width, cur.height) >= 2 * this.config.detect.viewSize) {
+      cur = resizeArea(cur, Math.round(cur.width / 2), Math.round(cur.height / 2));
+      levels.push(cur);
+    }
+    return levels;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The run: align -> transform -> upscale -> paste, per face
+  // -------------------------------------------------------------------------------------------
+
+  /** The photo rectangle a face's crop (for `direction`'s model) reads from and its patch covers. */
+  regionFor(face: DetectedFace, photo: { width: number; height: number }, direction: string): Box {
+    return this.regionOfCrop(face, photo, this.cropSize(direction));
+  }
+
+  private regionOfCrop(face: DetectedFace, photo: { width: number; height: number }, size: number): Box {
     const fromCrop = invertAffine(alignmentTransform(face.keypoints, this.template, size));
     let b = transformedBounds(fromCrop, size, size, photo.width, photo.height);
     if (!b) throw new FaceShiftError('BAD_INPUT', 'The face lies outside the photo.');
@@ -281,117 +309,133 @@ export class FaceEngine {
     return { x: x0, y: y0, width: Math.min(photo.width, b.x + b.width + 2) - x0, height: Math.min(photo.height, b.y + b.height + 2) - y0 };
   }
 
-  private cropSize(): number {
-    return this.manifest.models.find((m) => m.task === 'transform')?.input.size ?? 128;
+  /** Transform these faces (the caller has chosen them): align -> transform -> upscale -> paste, one face after the other. */
+  async run(source: PhotoSource, opts: TransformOptions, faces: DetectedFace[]): Promise<RunReport> {
+    const plan = this.plan(opts);
+    const { model, upscaler } = plan;
+    const [gen, sr] = await Promise.all([this.net(model), upscaler ? this.net(upscaler) : Promise.resolve(undefined)]);
+    const timings: Record<Stage, number> = { detect: 0, align: 0, transform: 0, upscale: 0, paste: 0 };
+    const timed = async <T>(stage: Stage, work: () => Promise<T>): Promise<T> => {
+      const t = now();
+      try { return await work(); } finally { timings[stage] += now() - t; }
+    };
+    const results: FaceResult[] = [];
+    for (let i = 0; i < faces.length; i++) {
+      const face = faces[i];
+      // each step: cancelled? -> say which step -> do it
+      const step = (k: number) => {
+        throwIfCancelled(opts.signal);
+        opts.onProgress?.({ stage: plan.steps[k], face: i + 1, faces: faces.length, fraction: (i + k / plan.steps.length) / faces.length });
+      };
+      step(0);
+      const aligned = await timed('align', () => this.align(source, face, model.input.size));
+      step(1);
+      const out = await timed('transform', () => this.transform(gen, model, aligned.crop.image));
+      let faceImg: RGBAImage;
+      if (sr && upscaler) {
+        step(2);
+        faceImg = await timed('upscale', () => this.upscale(sr, model, upscaler, out));
+      } else faceImg = fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range);
+      step(plan.steps.length - 1);
+      const patch = await timed('paste', () => this.paste(source, face, aligned, out, faceImg, plan, opts));
+      if (patch) results.push({ face, patch, fromCrop: aligned.fromCrop, cropSize: model.input.size });
+    }
+    opts.onProgress?.({ stage: 'paste', face: faces.length, faces: faces.length, fraction: 1 });
+    return { direction: model.direction, model: model.id, upscaler: upscaler?.id ?? null, runtime: this.runtime.name, faces: results, timings };
   }
 
-  /** Detect (unless faces are given), then transform the chosen faces. */
-  async run(source: PhotoSource, opts: TransformOptions, detected?: DetectedFace[]): Promise<RunReport> {
+  /** The models and strength of a run, checked before any pixel is read. */
+  private plan(opts: TransformOptions): RunPlan {
     const strength = opts.strength ?? 1;
-    if (!(strength >= 0 && strength <= MAX_STRENGTH)) throw new FaceShiftError('BAD_OPTION', `Strength must be between 0 and ${MAX_STRENGTH} (0-${MAX_STRENGTH * 100} %), got ${opts.strength}.`);
+    const problem = strengthProblem(strength);
+    if (problem) throw new FaceShiftError('BAD_OPTION', problem);
     const model = findTransform(this.manifest, opts.direction);
-    for (const m of [model, opts.upscale === false ? undefined : findUpscaler(this.manifest)]) {
+    const upscaler = opts.upscale === false ? undefined : findUpscaler(this.manifest);
+    for (const m of [model, upscaler]) {
       if (m && m.template !== this.template.id) {
         throw new FaceShiftError('MODEL', `Model ${m.id} was trained on faces aligned with template "${m.template}", but the shipped template is "${this.template.id}". Restore models/ from one release.`);
       }
     }
-    const upscaler = opts.upscale === false ? undefined : findUpscaler(this.manifest);
-    const timings: Record<Stage, number> = { detect: 0, align: 0, transform: 0, upscale: 0, paste: 0 };
-    const progress = (stage: Stage, face: number, faces: number, fraction: number) => opts.onProgress?.({ stage, face, faces, fraction });
+    const steps: Stage[] = upscaler ? ['align', 'transform', 'upscale', 'paste'] : ['align', 'transform', 'paste'];
+    return { model, upscaler, strength, steps };
+  }
 
-    let t = now();
-    progress('detect', 0, 0, 0);
-    const all = detected ?? await this.detect(source, opts.signal);
-    timings.detect = now() - t;
-    if (!all.length) throw new FaceShiftError('NO_FACE', noFaceMessage(source));
-    const minSize = opts.minFaceSize ?? DEFAULT_MIN_FACE_SIZE;
-    let chosen: DetectedFace[];
-    try { chosen = selectFaces(all, opts.faces ?? 'all'); } catch (e) { throw new FaceShiftError('BAD_OPTION', (e as Error).message); }
-    const skipped: SkippedFace[] = [];
-    const todo = chosen.filter((f) => {
-      if (faceSize(f) >= minSize) return true;
-      skipped.push({ face: f, reason: `face is ${Math.round(faceSize(f))} px wide, below the ${minSize} px minimum` });
-      return false;
-    });
-    if (!todo.length) {
-      throw new FaceShiftError('FACE_TOO_SMALL', `Every selected face is smaller than ${minSize} pixels (largest: ${Math.round(Math.max(...chosen.map(faceSize)))} px). Use a larger photo or a closer crop.`);
-    }
-    const [gen, sr] = await Promise.all([this.net(model), upscaler ? this.net(upscaler) : Promise.resolve(undefined)]);
+  /** Read the face's region at full resolution and cut the crop the net sees (THE template). */
+  private async align(source: PhotoSource, face: DetectedFace, size: number): Promise<Aligned> {
+    const regionBox = this.regionOfCrop(face, source, size);
+    const region = await source.readRegion(regionBox);
+    const local = face.keypoints.map((p) => ({ x: p.x - regionBox.x, y: p.y - regionBox.y }));
+    const crop = alignFace(region, local, this.template, size);
+    const fromCrop = composeAffine([1, 0, regionBox.x, 0, 1, regionBox.y], crop.fromCrop);
+    return { region, regionBox, crop, fromCrop };
+  }
+
+  /** The generator on the crop (with its condition, for a conditional generator). */
+  private transform(gen: Net, model: TransformModel, crop: RGBAImage): Promise<Tensor> {
     const size = model.input.size;
-    const results: FaceResult[] = [];
-    for (let i = 0; i < todo.length; i++) {
-      const face = todo[i];
-      const step = (k: number) => (i + k / 5) / todo.length;
-      throwIfAborted(opts.signal);
-      progress('align', i + 1, todo.length, step(0));
-      t = now();
-      const regionBox = this.regionFor(face, source);
-      const region = await source.readRegion(regionBox);
-      const local = face.keypoints.map((p) => ({ x: p.x - regionBox.x, y: p.y - regionBox.y }));
-      const aligned = alignFace(region, local, this.template, size);
-      const fromCrop = composeAffine([1, 0, regionBox.x, 0, 1, regionBox.y], aligned.fromCrop);
-      timings.align += now() - t;
+    const cond = model.condition;
+    return gen.run({ data: toPlanar(crop, model.input.range), dims: [1, 3, size, size] },
+      cond ? { [cond.name]: { data: Float32Array.from(cond.values), dims: [1, cond.values.length] } } : undefined);
+  }
 
-      throwIfAborted(opts.signal);
-      progress('transform', i + 1, todo.length, step(1));
-      t = now();
-      const cond = model.condition;
-      const out = await gen.run({ data: toPlanar(aligned.image, model.input.range), dims: [1, 3, size, size] },
-        cond ? { [cond.name]: { data: Float32Array.from(cond.values), dims: [1, cond.values.length] } } : undefined);
-      timings.transform += now() - t;
+  /** The super-resolution net on the generator's output (ranges converted between the two). */
+  private async upscale(sr: Net, model: TransformModel, upscaler: UpscaleModel, out: Tensor): Promise<RGBAImage> {
+    const up = await sr.run({ data: rescale(out.data, model.output.range, upscaler.input.range), dims: out.dims });
+    return fromPlanar(up.data, up.dims[3], up.dims[2], upscaler.output.range);
+  }
 
-      let faceOut = out;
-      if (sr && upscaler) {
-        throwIfAborted(opts.signal);
-        progress('upscale', i + 1, todo.length, step(2));
-        t = now();
-        faceOut = await sr.run({ data: rescale(out.data, model.output.range, upscaler.input.range), dims: out.dims });
-        timings.upscale += now() - t;
+  /** Back into the photo: the mask (face mesh or rounded box), then pasteBack into the crop's box. */
+  private async paste(source: PhotoSource, face: DetectedFace, a: Aligned, out: Tensor, faceImg: RGBAImage, plan: RunPlan, opts: TransformOptions): Promise<FacePatch | null> {
+    const { model, strength } = plan;
+    const detail = (opts.paste ?? 'detail') === 'detail';
+    const mask = await this.pasteMask(a.region, a.regionBox, face, faceImg.width, model.input.size);
+    return pasteBack({
+      photo: { width: source.width, height: source.height, region: a.region, regionBox: a.regionBox },
+      face: faceImg, fromCrop: a.fromCrop, cropSize: model.input.size, strength, mask,
+      colorMatch: opts.colorMatch ?? model.colorMatch ?? true,
+      ...(detail ? { crop: a.crop.image, netOutput: fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range) } : {}),
+    });
+  }
+
+  /**
+   * The paste-back mask of a face at `faceSide` (the pasted face's resolution): the face mesh's
+   * oval (forehead to chin, jaw included, no background), kept off the crop's padded border; the
+   * rounded box when there is no mesh or it does not see a face.
+   */
+  private async pasteMask(region: RGBAImage, regionBox: Box, face: DetectedFace, faceSide: number, cropSize: number): Promise<Float32Array> {
+    const box = faceMask(faceSide);
+    const zoom = this.manifest.landmarks?.input.crop?.zoomOut;
+    if (!this.landmarks || !zoom) return box;
+    const { meshSize: M, minMeshScore, featherScale, outset } = this.config.mask;
+    // the mesh looks at more of the photo than the net's crop (zoomed out): regionFor() covers it
+    const toMesh = meshCropTransform(face.keypoints, this.template, M, zoom);
+    const crop = warpAffine(region, composeAffine([1, 0, -regionBox.x, 0, 1, -regionBox.y], invertAffine(toMesh)), M, M);
+    const { score, points } = await this.landmarks.mesh(crop);
+    if (!(score >= minMeshScore)) return box;
+    // The mask is smooth: build it at the crop's size at most, then resample to the face's.
+    const side = Math.min(faceSide, cropSize);
+    const k = side / M;
+    const toSide = composeAffine([k, 0, 0, 0, k, 0], meshToAlignedCrop(M, zoom));
+    const feather = featherForFace(side * featherScale);
+    const oval = landmarkFaceMask(faceOvalContour(mapPoints(points, toSide), { outset: outset * feather }), side, side, feather);
+    // the net answers poorly in the last pixels of its crop (and a crop past the photo edge is padding): a thin border fade
+    const f = side / 48, inset = side / 256;
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const edge = Math.min(x + 0.5, y + 0.5, side - x - 0.5, side - y - 0.5) - inset;
+        const t = Math.min(1, Math.max(0, edge / f));
+        oval[y * side + x] = Math.min(oval[y * side + x], t * t * (3 - 2 * t));
       }
-      const range = sr && upscaler ? upscaler.output.range : model.output.range;
-      const faceImg = fromPlanar(faceOut.data, faceOut.dims[3], faceOut.dims[2], range);
-      const detail = (opts.paste ?? 'detail') === 'detail';
-
-      throwIfAborted(opts.signal);
-      progress('paste', i + 1, todo.length, step(4));
-      t = now();
-      const mask = await this.pasteMask(region, regionBox, face, faceImg.width);
-      const patch = pasteBack({
-        photo: { width: source.width, height: source.height, region, regionBox },
-        face: faceImg, fromCrop, cropSize: size, strength, mask,
-        colorMatch: opts.colorMatch ?? model.colorMatch ?? true,
-        ...(detail ? { crop: aligned.image, netOutput: fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range) } : {}),
-      });
-      timings.paste += now() - t;
-      if (patch) results.push({ face, patch, fromCrop });
     }
-    progress('paste', todo.length, todo.length, 1);
-    return {
-      direction: model.direction, model: model.id, upscaler: upscaler?.id ?? null, runtime: this.runtime.name,
-      faces: results, skipped, detected: all, timings,
-    };
+    if (side === faceSide) return oval;
+    const r = side / faceSide;
+    return warpGray({ width: side, height: side, data: oval }, [r, 0, 0, 0, r, 0], faceSide, faceSide, 0);
   }
 
   async dispose(): Promise<void> {
     for (const p of this.nets.values()) { try { (await p).dispose(); } catch { /* already failed */ } }
     this.nets.clear();
   }
-}
-
-/** What the detector promises for this photo's size, so the message never promises more than it finds. */
-export function noFaceMessage(photo: { width: number; height: number }): string {
-  return `No face was found in the photo. Faces at least about ${smallestDetectableFace(photo.width, photo.height)} pixels wide are found in a photo this size: use one where a face is visible, or crop it closer around the face.`;
-}
-
-/** Halving pyramid of the preview, down to about the detector's view size. */
-function buildPyramid(img: RGBAImage): RGBAImage[] {
-  const levels = [img];
-  let cur = img;
-  while (Math.min(cur.width, cur.height) >= 2 * VIEW_SIZE) {
-    cur = resizeArea(cur, Math.round(cur.width / 2), Math.round(cur.height / 2));
-    levels.push(cur);
-  }
-  return levels;
 }
 
 function dist(f: DetectedFace, cx: number, cy: number): number {
@@ -411,4 +455,3 @@ function rescale(data: Float32Array, from: [number, number], to: [number, number
   const k = (to[1] - to[0]) / (from[1] - from[0]);
   return data.map((v) => (v - from[0]) * k + to[0]);
 }
-

@@ -11,20 +11,18 @@ import type { Box } from '../core/geometry';
 import type { DetectedFace } from '../core/faces';
 import { RGBAImage, cropRGBA } from '../core/image';
 import { compositeLayer, facesToLayer } from '../core/layer';
+import { CancelSignal, FaceShiftError } from '../core/errors';
 import type { FaceEngine, PhotoSource } from './engine';
-import { FaceShiftError } from './errors';
-
-/** Longer side of the preview, in pixels. */
-export const PREVIEW_SIDE = 192;
 
 /** What to read for a preview: `box` in photo pixels, at `width` x `height` (never upscaled). */
 export interface PreviewPlan { box: Box; width: number; height: number }
 
 /**
  * The view around a face: the region the engine reads for it (FaceEngine.regionFor), with a
- * little margin, clipped to the photo, scaled so its longer side is at most `side`.
+ * little margin, clipped to the photo, scaled so its longer side is at most `side` (the
+ * engine config's previewSide).
  */
-export function planPreview(region: Box, photo: { width: number; height: number }, side = PREVIEW_SIDE): PreviewPlan {
+export function planPreview(region: Box, photo: { width: number; height: number }, side: number): PreviewPlan {
   const margin = Math.round(Math.max(region.width, region.height) * 0.05);
   const x0 = Math.max(0, Math.floor(region.x - margin)), y0 = Math.max(0, Math.floor(region.y - margin));
   const x1 = Math.min(photo.width, Math.ceil(region.x + region.width + margin));
@@ -46,7 +44,7 @@ export function faceInView(face: DetectedFace, plan: PreviewPlan, view: { width:
   };
 }
 
-export interface PreviewOptions { direction: string; strength?: number; signal?: AbortSignal }
+export interface PreviewOptions { direction: string; strength?: number; signal?: CancelSignal }
 
 /**
  * The view with the face transformed: the engine's run on the view as if it were the photo, no
@@ -59,9 +57,7 @@ export async function renderPreview(engine: FaceEngine, view: RGBAImage, face: D
     readPreview: async () => view,
     readRegion: async (b) => cropRGBA(view, b.x, b.y, b.width, b.height),
   };
-  const report = await engine.run(source, {
-    direction: opts.direction, strength: opts.strength, upscale: false, faces: 'all', minFaceSize: 1, signal: opts.signal,
-  }, [face]);
+  const report = await engine.run(source, { direction: opts.direction, strength: opts.strength, upscale: false, signal: opts.signal }, [face]);
   const layer = facesToLayer(report.faces.map((f) => f.patch));
   if (!layer) throw new FaceShiftError('NO_FACE', 'This face lies too close to the edge of the photo to be previewed.');
   return compositeLayer(view, layer);

@@ -2,17 +2,18 @@
  * The engine behind the message protocol: one instance per page (Photoshop webview, Photopea
  * plugin page). Requests run one at a time; a cancel aborts the one running.
  */
-import { FaceEngine, DEFAULT_MIN_FACE_SIZE } from './engine';
-import { FaceShiftError } from './errors';
+import { FaceShiftError, cancelled, errorCode } from '../core/errors';
+import type { Backend } from '../runtime/net';
+import type { FaceEngine } from './engine';
 import { RegionPhotoSource } from './sources';
 import { renderPreview } from './preview';
-import { Reply, Request, decodeImage, encodeImage } from './protocol';
+import { Reply, Request, decodeWireImage, encodeWireImage } from './protocol';
 
 export class EngineService {
   private running = new Map<string, AbortController>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly engine: FaceEngine, private readonly backend: 'webgpu' | 'wasm' | 'native') {}
+  constructor(private readonly engine: FaceEngine, private readonly backend: Backend) {}
 
   /** Handle one request; replies (progress, then a result or an error) go through `post`. */
   handle(msg: Request, post: (r: Reply) => void): Promise<void> {
@@ -23,8 +24,7 @@ export class EngineService {
     const ctl = new AbortController();
     this.running.set(msg.id, ctl);
     const job = this.queue.then(() => this.run(msg, post, ctl.signal)).catch((e: unknown) => {
-      const err = e instanceof FaceShiftError ? e : null;
-      post({ type: 'error', id: msg.id, code: err?.code ?? 'INTERNAL', message: (e as Error)?.message ?? String(e) });
+      post({ type: 'error', id: msg.id, code: errorCode(e), message: (e as Error)?.message ?? String(e) });
     }).finally(() => this.running.delete(msg.id));
     this.queue = job;
     return job;
@@ -32,37 +32,37 @@ export class EngineService {
 
   private async run(msg: Exclude<Request, { type: 'cancel' }>, post: (r: Reply) => void, signal: AbortSignal): Promise<void> {
     const e = this.engine;
-    if (signal.aborted) throw new FaceShiftError('CANCELLED', 'Cancelled. Nothing was changed.');
+    if (signal.aborted) throw cancelled();
     switch (msg.type) {
       case 'init':
-        post({ type: 'ready', id: msg.id, runtime: e.runtimeName, backend: this.backend, directions: e.directions().map(({ direction, label }) => ({ direction, label })), minFaceSize: DEFAULT_MIN_FACE_SIZE });
+        post({ type: 'ready', id: msg.id, ...e.info(this.backend) });
         return;
       case 'detect': {
-        const preview = decodeImage(msg.preview);
+        const preview = decodeWireImage(msg.preview);
         const src = new RegionPhotoSource(msg.photo.width, msg.photo.height, [], preview);
         post({ type: 'faces', id: msg.id, faces: await e.detect(src, signal) });
         return;
       }
       case 'regions':
-        post({ type: 'regions', id: msg.id, boxes: msg.faces.map((f) => e.regionFor(f, msg.photo)) });
+        post({ type: 'regions', id: msg.id, boxes: msg.faces.map((f) => e.regionFor(f, msg.photo, msg.direction)) });
         return;
       case 'transform': {
-        const regions = msg.regions.map((r) => ({ box: r.box, image: decodeImage(r.image) }));
+        const regions = msg.regions.map((r) => ({ box: r.box, image: decodeWireImage(r.image) }));
         const src = new RegionPhotoSource(msg.photo.width, msg.photo.height, regions);
         const report = await e.run(src, {
-          ...msg.options, faces: 'all', signal,
+          ...msg.options, signal,
           onProgress: (p) => post({ type: 'progress', id: msg.id, stage: p.stage, fraction: p.fraction }),
         }, msg.faces);
         post({
           type: 'result', id: msg.id, model: report.model, upscaler: report.upscaler,
-          patches: report.faces.map((f) => ({ box: f.patch.box, rgba: encodeImage(f.patch.rgba, 4), mask: encodeImage(f.patch.mask, 1), face: f.face })),
-          skipped: report.skipped, timings: report.timings,
+          patches: report.faces.map((f) => ({ box: f.patch.box, rgba: encodeWireImage(f.patch.rgba, 4), mask: encodeWireImage(f.patch.mask, 1), face: f.face })),
+          timings: report.timings,
         });
         return;
       }
       case 'preview': {
-        const after = await renderPreview(e, decodeImage(msg.view), msg.face, { ...msg.options, signal });
-        post({ type: 'preview', id: msg.id, image: encodeImage(after, 4) });
+        const after = await renderPreview(e, decodeWireImage(msg.view), msg.face, { ...msg.options, signal });
+        post({ type: 'preview', id: msg.id, image: encodeWireImage(after, 4) });
         return;
       }
       default:

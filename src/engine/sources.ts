@@ -1,10 +1,11 @@
 /** PhotoSources for hosts that hand the engine only parts of a photo. Pure. */
 import { RGBAImage, cropRGBA } from '../core/image';
 import type { Box } from '../core/geometry';
+import { FaceShiftError } from '../core/errors';
 import type { PhotoSource } from './engine';
-import { FaceShiftError } from './errors';
 
-export interface PhotoRegion { box: Box; image: RGBAImage }
+/** The photo's full-resolution pixels inside `box` (photo coordinates; the image is the box's size). */
+export interface RegionPixels { box: Box; image: RGBAImage }
 
 /**
  * A photo known only through a small preview and full-resolution regions (what the Photoshop
@@ -12,7 +13,7 @@ export interface PhotoRegion { box: Box; image: RGBAImage }
  */
 export class RegionPhotoSource implements PhotoSource {
   constructor(readonly width: number, readonly height: number,
-    private readonly regions: PhotoRegion[], private readonly preview?: RGBAImage) {
+    private readonly regions: RegionPixels[], private readonly preview?: RGBAImage) {
     for (const r of regions) {
       if (r.image.width !== r.box.width || r.image.height !== r.box.height) {
         throw new FaceShiftError('BAD_INPUT', `A region of ${r.image.width}x${r.image.height} pixels was sent for a ${r.box.width}x${r.box.height} box; send the pixels of exactly the box asked for.`);

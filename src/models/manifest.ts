@@ -4,6 +4,7 @@
  */
 import type { AlignTemplate } from '../core/align';
 import { validateTemplate } from '../core/align';
+import { FaceShiftError } from '../core/errors';
 
 export interface TensorContract {
   name: string;
@@ -107,8 +108,9 @@ export interface ModelFiles {
   sha256(bytes: Uint8Array): Promise<string>;
 }
 
-export class ModelFileError extends Error {
-  constructor(message: string) { super(message); this.name = 'ModelFileError'; }
+/** A model file or the manifest is missing, damaged or inconsistent (code MODEL): reinstall or restore models/. */
+export class ModelFileError extends FaceShiftError {
+  constructor(message: string) { super('MODEL', message); this.name = 'ModelFileError'; }
 }
 
 export function validateManifest(m: unknown): Manifest {
@@ -165,13 +167,20 @@ export function listDirections(m: Manifest): { direction: string; label: string;
     .map((e) => ({ direction: e.direction, label: e.label, id: e.id }));
 }
 
+/** What to say when no model offers a direction (the engine and the hosts' up-front check say the same). */
+export function noModelMessage(direction: string, known: string[]): string {
+  return `No model for direction "${direction}". Available directions: ${known.join(', ') || 'none'}.`;
+}
+
 export function findTransform(m: Manifest, direction: string): TransformModel {
   const t = m.models.find((e): e is TransformModel => e.task === 'transform' && e.direction === direction);
-  if (!t) {
-    const known = listDirections(m).map((d) => d.direction).join(', ') || 'none';
-    throw new ModelFileError(`No model for direction "${direction}". Available directions: ${known}.`);
-  }
+  if (!t) throw new ModelFileError(noModelMessage(direction, listDirections(m).map((d) => d.direction)));
   return t;
+}
+
+/** Side of the aligned crop a direction's model takes (the crop every step of a run is framed on). */
+export function cropSizeFor(m: Manifest, direction: string): number {
+  return findTransform(m, direction).input.size;
 }
 
 export function findUpscaler(m: Manifest): UpscaleModel | undefined {

@@ -9,7 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as faceDetection from '@tensorflow-models/face-detection';
 import type { RGBAImage } from '../core/image';
 import type { Point } from '../core/geometry';
-import { GraphModelEntry, Manifest, ModelFiles, readVerified } from '../models/manifest';
+import { GraphModelEntry, Manifest, ModelFileError, ModelFiles, readVerified } from '../models/manifest';
 
 /** A tfjs graph model held in memory: its model.json and weights (the detector, the face mesh). */
 export interface GraphModelWeights {
@@ -37,7 +37,7 @@ interface MpDetection {
 export async function readGraphModelWeights(files: ModelFiles, entry: GraphModelEntry, what: string): Promise<GraphModelWeights> {
   const json = entry.files.find((f) => f.file.endsWith('.json'));
   const bin = entry.files.find((f) => f.file.endsWith('.bin'));
-  if (!json || !bin) throw new Error(`The manifest names no ${what} model.json and .bin.`);
+  if (!json || !bin) throw new ModelFileError(`The manifest names no ${what} model.json and .bin. Restore models/ from the release or repository.`);
   const modelJson = JSON.parse(new TextDecoder().decode(await readVerified(files, json)));
   const weights = await readVerified(files, bin);
   return { modelJson, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer };

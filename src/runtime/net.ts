@@ -10,6 +10,11 @@ export interface Net {
   dispose(): Promise<void>;
 }
 
+/** What runs the nets: onnxruntime-web on the GPU or on WebAssembly, or onnxruntime-node (native). */
+export type Backend = 'webgpu' | 'wasm' | 'native';
+/** The backends of a browser page. */
+export type WebBackend = Exclude<Backend, 'native'>;
+
 export interface NetRuntime {
   /** e.g. "onnxruntime-node (cpu)", "onnxruntime-web (webgpu)" */
   readonly name: string;

@@ -3,6 +3,7 @@
 import './ort-privacy';
 import * as ort from 'onnxruntime-node';
 import type { Net, NetResult, NetRuntime, Tensor } from './net';
+import { ModelFileError } from '../models/manifest';
 
 export class OrtNodeRuntime implements NetRuntime {
   readonly name = 'onnxruntime-node (cpu)';
@@ -15,7 +16,7 @@ export class OrtNodeRuntime implements NetRuntime {
         executionProviders: ['cpu'], intraOpNumThreads: this.threads, graphOptimizationLevel: 'all',
       });
     } catch (e) {
-      throw new Error(`Model ${id} could not be loaded by onnxruntime-node: ${(e as Error).message}`);
+      throw new ModelFileError(`Model ${id} could not be loaded by onnxruntime-node: ${(e as Error).message}`);
     }
     const [inName] = session.inputNames;
     // Data made in another JS realm (e.g. a previous run's output under a test sandbox) fails ort's type check: copy it.

@@ -4,12 +4,14 @@
  * The module is injected, so the same code runs the browser bundle and Node's wasm build (bench).
  */
 import type * as OrtWeb from 'onnxruntime-web';
-import type { Net, NetResult, NetRuntime, Tensor } from './net';
+import type { Net, NetResult, NetRuntime, Tensor, WebBackend } from './net';
+import { ModelFileError } from '../models/manifest';
 
 /** The onnxruntime-web module: 'onnxruntime-web/webgpu' in browsers, 'onnxruntime-web' (wasm) in Node. */
 export type OrtWebModule = typeof OrtWeb;
 
-export type WebDevice = 'auto' | 'webgpu' | 'wasm';
+/** Which backend a page asks for: the best it has (auto), or one of them. */
+export type WebDevice = 'auto' | WebBackend;
 
 export interface WebRuntimeOptions {
   device?: WebDevice;
@@ -48,7 +50,7 @@ export class OrtWebRuntime implements NetRuntime {
   }
 
   /** Which backend runs the nets: "webgpu" or "wasm". */
-  async backend(): Promise<'webgpu' | 'wasm'> {
+  async backend(): Promise<WebBackend> {
     await this.ready;
     return this.providers[0] === 'webgpu' ? 'webgpu' : 'wasm';
   }
@@ -60,7 +62,7 @@ export class OrtWebRuntime implements NetRuntime {
     try {
       session = await ort.InferenceSession.create(bytes, { executionProviders: this.providers, graphOptimizationLevel: 'all' });
     } catch (e) {
-      throw new Error(`Model ${id} could not be loaded by onnxruntime-web: ${(e as Error).message}`);
+      throw new ModelFileError(`Model ${id} could not be loaded by onnxruntime-web: ${(e as Error).message}`);
     }
     const [inName] = session.inputNames;
     // Session runs are serialised: ORT web sessions must not run concurrently.

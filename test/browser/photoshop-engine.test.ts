@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { useBrowser } from './support';
 import { photo } from '../helpers/photos';
 import { shippedDirections, shippedTransform } from '../helpers/manifest';
-import { Reply, Request, decodeImage, encodeImage } from '../../src/engine/protocol';
+import { Reply, Request, decodeWireImage, encodeWireImage } from '../../src/engine/protocol';
 import type { DetectedFace } from '../../src/core/faces';
 import type { Box } from '../../src/core/geometry';
 import { cropRGBA } from '../../src/core/image';
@@ -49,12 +49,12 @@ describe('Photoshop engine page in Chromium (uxpHost shimmed)', () => {
     const { data, info } = await sharp(photo('nasa_astronaut_collins')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     const image = { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
     const size = { width: image.width, height: image.height };
-    await send({ type: 'detect', id: 'd1', photo: size, preview: encodeImage(image, 4) });
+    await send({ type: 'detect', id: 'd1', photo: size, preview: encodeWireImage(image, 4) });
     const faces = await reply('d1', 'faces');
     if (faces.type !== 'faces') throw new Error(faces.message);
     expect(faces.faces).toHaveLength(1);
 
-    await send({ type: 'regions', id: 'r1', photo: size, faces: faces.faces });
+    await send({ type: 'regions', id: 'r1', photo: size, faces: faces.faces, direction: 'female2male' });
     const regions = await reply('r1', 'regions');
     if (regions.type !== 'regions') throw new Error(regions.message);
     expect(regions.boxes).toHaveLength(1);
@@ -64,7 +64,7 @@ describe('Photoshop engine page in Chromium (uxpHost shimmed)', () => {
     const t0 = Date.now();
     await send({
       type: 'transform', id: 't1', photo: size, faces: faces.faces as DetectedFace[],
-      regions: [{ box, image: encodeImage(crop, 4) }], options: { direction: 'female2male', strength: 1, upscale: false },
+      regions: [{ box, image: encodeWireImage(crop, 4) }], options: { direction: 'female2male', strength: 1, upscale: false },
     });
     const result = await reply('t1', 'result');
     if (result.type !== 'result') throw new Error(result.message);
@@ -73,7 +73,7 @@ describe('Photoshop engine page in Chromium (uxpHost shimmed)', () => {
     expect(result.upscaler).toBeNull();
     expect(result.patches).toHaveLength(1);
     const p = result.patches[0];
-    const rgba = decodeImage(p.rgba), mask = decodeImage(p.mask);
+    const rgba = decodeWireImage(p.rgba), mask = decodeWireImage(p.mask);
     expect([rgba.width, rgba.height]).toEqual([p.box.width, p.box.height]);
     expect(mask.data.length).toBe(p.box.width * p.box.height);
     expect(Math.max(...mask.data)).toBe(255);

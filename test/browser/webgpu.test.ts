@@ -31,12 +31,12 @@ describe('the engine on WebGPU and on WASM in Chromium', () => {
       const fs = (window as unknown as { faceshift: {
         ready: Promise<{ engine: Engine; backend: string }>;
         createWebEngine(o: unknown): Promise<{ engine: Engine; backend: string }>;
-        decodeImage(b: ArrayBuffer): Promise<{ image: Img; bitmap: ImageBitmap }>;
+        decodeWireImage(b: ArrayBuffer): Promise<{ image: Img; bitmap: ImageBitmap }>;
         BitmapPhotoSource: new (i: Img, b: ImageBitmap) => unknown;
       } }).faceshift;
       const { engine: wasm, backend } = await fs.ready;
       if (backend !== 'wasm') throw new Error(`expected the wasm engine first, got ${backend}`);
-      const { image, bitmap } = await fs.decodeImage(await (await fetch(photoUrl)).arrayBuffer());
+      const { image, bitmap } = await fs.decodeWireImage(await (await fetch(photoUrl)).arrayBuffer());
       const src = new fs.BitmapPhotoSource(image, bitmap);
       const faces = await wasm.detect(src);
       const opts = { direction: 'female2male', upscale: false, faces: 'largest' };

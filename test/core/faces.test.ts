@@ -20,7 +20,7 @@ describe('detection views', () => {
     for (const [x, y] of [[0, 0], [599, 449], [300, 225]]) {
       expect(views.some((v) => v.size === FINE_TILE && x >= v.x && x < v.x + v.size && y >= v.y && y < v.y + v.size)).toBe(true);
     }
-    expect(smallestFindableFace(600, 450)).toBeLessThanOrEqual(40);
+    expect(smallestFindableFace(600, 450, 256)).toBeLessThanOrEqual(40);
   });
 
   test('a strip gets one row of fine tiles along its length; a large photo keeps its coarse tiles only', () => {
@@ -28,7 +28,7 @@ describe('detection views', () => {
     expect(strip.filter((v) => v.size === FINE_TILE).length).toBeGreaterThan(17736 / FINE_TILE);
     const large = planDetectionViews(2048, 1536);
     expect(large.some((v) => v.size === FINE_TILE)).toBe(false);
-    expect(smallestFindableFace(2048, 1536)).toBe(60);
+    expect(smallestFindableFace(2048, 1536, 256)).toBe(60);
   });
 
   test('padded views give a tight headshot half a side of margin; turned views turn about their centre (items 6, 8)', () => {

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { createNodeEngine } from '../../src/runtime/node';
+import { createNodeEngine } from '../../src/platform/node';
 import { FaceEngine, smallestDetectableFace } from '../../src/engine/engine';
 import { MemoryPhotoSource, decodePhoto } from '../../src/cli/photo';
 import { alignFace } from '../../src/core/align';

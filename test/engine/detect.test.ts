@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { createNodeEngine } from '../../src/runtime/node';
+import { createNodeEngine } from '../../src/platform/node';
 import type { FaceEngine } from '../../src/engine/engine';
 import { MemoryPhotoSource, decodePhoto } from '../../src/cli/photo';
 import { alignFace } from '../../src/core/align';

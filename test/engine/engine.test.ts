@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createNodeEngine, MODELS_DIR } from '../../src/runtime/node';
+import { createNodeEngine, MODELS_DIR } from '../../src/platform/node';
 import { FaceEngine, PhotoSource } from '../../src/engine/engine';
 import { EngineService } from '../../src/engine/service';
-import { Reply, Request, WirePatch, encodeImage, decodeImage } from '../../src/engine/protocol';
-import type { DetectedFace } from '../../src/core/faces';
+import { Reply, Request, WirePatch, encodeWireImage, decodeWireImage } from '../../src/engine/protocol';
+import { DetectedFace, selectFaces } from '../../src/core/faces';
 import { decodePhoto, MemoryPhotoSource } from '../../src/cli/photo';
 import { cropRGBA, RGBAImage } from '../../src/core/image';
 import { meanITA } from '../../src/core/metrics';
@@ -35,7 +35,7 @@ describe('engine', () => {
   test('returns one patch per face, inside the photo, with a feathered mask; reads only face regions at full size', async () => {
     const img = await load('wh_biden_obama_greenroom');
     const src = new CountingSource(img);
-    const r = await engine.run(src, { direction: 'male2female', upscale: false });
+    const r = await engine.run(src, { direction: 'male2female', upscale: false }, await engine.detect(src));
     expect(r.faces).toHaveLength(2);
     expect(src.previewSide).toBeLessThanOrEqual(2048);
     expect(src.regionPixels).toBeLessThan(0.25 * img.width * img.height);
@@ -50,8 +50,9 @@ describe('engine', () => {
       expect(mask.data.filter((v) => v === 255).length).toBeGreaterThan(0);
       expect(soft).toBeGreaterThan(0.05 * mask.data.length);
     }
-    for (const k of ['detect', 'align', 'transform', 'paste'] as const) expect(r.timings[k]).toBeGreaterThan(0);
+    for (const k of ['align', 'transform', 'paste'] as const) expect(r.timings[k]).toBeGreaterThan(0);
     expect(r.timings.upscale).toBe(0);
+    for (const f of r.faces) expect(f.cropSize).toBe(shippedTransform('male2female').input.size);
   });
 
   test('strength scales the change (to 150 %); 0 changes nothing; the old paste-back scales the mask', async () => {
@@ -83,25 +84,16 @@ describe('engine', () => {
 
   test('upscaling gives a 4x face before paste-back', async () => {
     const img = await load('ccby_chris_pratt');
-    const r = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female' });
+    const src = new MemoryPhotoSource(img);
+    const r = await engine.run(src, { direction: 'male2female' }, await engine.detect(src));
     expect(r.upscaler).toMatch(/srresnet/);
     expect(r.timings.upscale).toBeGreaterThan(0);
   });
 
-  test('face selection, minimum size, unknown direction', async () => {
-    const img = await load('wh_biden_obama_greenroom');
-    const faces = await engine.detect(new MemoryPhotoSource(img));
-    const largest = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', faces: 'largest', upscale: false }, faces);
-    expect(largest.faces).toHaveLength(1);
-    const second = await engine.run(new MemoryPhotoSource(img), { direction: 'male2female', faces: 2, upscale: false }, faces);
-    expect(second.faces[0].face).toBe(faces[1]);
-    await expect(engine.run(new MemoryPhotoSource(img), { direction: 'male2female', faces: 5 }, faces)).rejects.toThrow(/Face 5 was asked for, but 2/);
+  test('unknown direction (face selection and the minimum size are the use case\'s: test/app/transform.test.ts)', async () => {
     const small = await load('wh_obama_official_240p');
-    await expect(engine.run(new MemoryPhotoSource(small), { direction: 'male2female', minFaceSize: 100 }))
-      .rejects.toMatchObject({ code: 'FACE_TOO_SMALL' });
-    await expect(engine.run(new MemoryPhotoSource(small), { direction: 'cat2dog' })).rejects.toThrow(/No model for direction "cat2dog". Available directions: .*male2female/);
-    const cat = await load('neg_cc0_chelsea_cat');
-    await expect(engine.run(new MemoryPhotoSource(cat), { direction: 'male2female' })).rejects.toMatchObject({ code: 'NO_FACE' });
+    const src = new MemoryPhotoSource(small);
+    await expect(engine.run(src, { direction: 'cat2dog' }, await engine.detect(src))).rejects.toThrow(/No model for direction "cat2dog". Available directions: .*male2female/);
   });
 
   test('every direction of the manifest runs; the manifest decides colour matching (off where colour is the change)', async () => {
@@ -111,9 +103,10 @@ describe('engine', () => {
     expect(dirs).toEqual(expect.arrayContaining(['male2female', 'female2male', 'white2black', 'black2white', 'white2asian', 'asian2white']));
     for (const direction of dirs) {
       const model = shippedTransform(direction); // its colour policy is pinned in test/models/manifest.test.ts
-      const opts = { direction, upscale: false, faces: 'largest' as const };
-      const byDefault = (await engine.run(new MemoryPhotoSource(img), opts, faces)).faces[0].patch;
-      const flipped = (await engine.run(new MemoryPhotoSource(img), { ...opts, colorMatch: !(model.colorMatch ?? true) }, faces)).faces[0].patch;
+      const opts = { direction, upscale: false };
+      const largest = selectFaces(faces, 'largest');
+      const byDefault = (await engine.run(new MemoryPhotoSource(img), opts, largest)).faces[0].patch;
+      const flipped = (await engine.run(new MemoryPhotoSource(img), { ...opts, colorMatch: !(model.colorMatch ?? true) }, largest)).faces[0].patch;
       const { box, rgba, mask } = byDefault;
       const orig = cropRGBA(img, box.x, box.y, box.width, box.height);
       let changed = 0, changedVsFlipped = 0, inside = 0;
@@ -135,7 +128,8 @@ describe('engine', () => {
     // skin tone as the individual typology angle of the face's fully masked pixels: lower is darker
     for (const [photoId, direction, sign] of [['ccby_chris_pratt', 'white2black', -1], ['wh_obama_phone_oval', 'black2white', 1]] as const) {
       const img = await load(photoId);
-      const { box, rgba, mask } = (await engine.run(new MemoryPhotoSource(img), { direction, upscale: false, faces: 'largest' })).faces[0].patch;
+      const src = new MemoryPhotoSource(img);
+      const { box, rgba, mask } = (await engine.run(src, { direction, upscale: false }, selectFaces(await engine.detect(src), 'largest'))).faces[0].patch;
       const core = Array.from(mask.data, (v) => (v === 255 ? 255 : 0));
       const before = meanITA(cropRGBA(img, box.x, box.y, box.width, box.height), core);
       const after = meanITA(rgba, core);
@@ -146,10 +140,11 @@ describe('engine', () => {
   test('a cancelled run stops with CANCELLED and returns nothing', async () => {
     const img = await load('wh_flotus_tarmac_children');
     const ctl = new AbortController();
-    const p = engine.run(new MemoryPhotoSource(img), {
+    const src = new MemoryPhotoSource(img);
+    const p = engine.run(src, {
       direction: 'male2female', signal: ctl.signal,
       onProgress: (s) => { if (s.stage === 'transform') ctl.abort(); },
-    });
+    }, await engine.detect(src));
     await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
@@ -164,7 +159,8 @@ describe('engine', () => {
     fs.writeFileSync(file, bytes);
     const broken = await createNodeEngine({ modelsDir: dir });
     const img = await load('nasa_astronaut_collins');
-    const err = await broken.run(new MemoryPhotoSource(img), { direction: 'male2female' }).catch((e) => e);
+    const src = new MemoryPhotoSource(img);
+    const err = await broken.run(src, { direction: 'male2female' }, await broken.detect(src)).then(() => new Error('no error'), (e: unknown) => e as Error);
     expect(err.message).toMatch(new RegExp(`${gen.file} is damaged or not the shipped version.*Restore it`));
     await broken.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -187,15 +183,15 @@ describe('engine service (the JSON protocol the Photoshop webview speaks)', () =
     const img = await load('wh_biden_obama_greenroom');
     const preview = await new MemoryPhotoSource(img).readPreview(1024);
     const photoSize = { width: img.width, height: img.height };
-    const faces = await send({ type: 'detect', id: '2', photo: photoSize, preview: encodeImage(preview) });
+    const faces = await send({ type: 'detect', id: '2', photo: photoSize, preview: encodeWireImage(preview) });
     expect(faces.type).toBe('faces');
     const found = (faces as Extract<Reply, { type: 'faces' }>).faces as DetectedFace[];
     expect(found).toHaveLength(2);
-    const regions = await send({ type: 'regions', id: '3', photo: photoSize, faces: found });
+    const regions = await send({ type: 'regions', id: '3', photo: photoSize, faces: found, direction: 'male2female' });
     const boxes = (regions as Extract<Reply, { type: 'regions' }>).boxes;
     const result = await send({
       type: 'transform', id: '4', photo: photoSize, faces: found,
-      regions: boxes.map((b) => ({ box: b, image: encodeImage(cropRGBA(img, b.x, b.y, b.width, b.height)) })),
+      regions: boxes.map((b) => ({ box: b, image: encodeWireImage(cropRGBA(img, b.x, b.y, b.width, b.height)) })),
       options: { direction: 'male2female', upscale: false },
     });
     expect(result.type).toBe('result');
@@ -203,8 +199,8 @@ describe('engine service (the JSON protocol the Photoshop webview speaks)', () =
     const patches: WirePatch[] = (result as Extract<Reply, { type: 'result' }>).patches;
     expect(patches).toHaveLength(2);
     for (const p of patches) {
-      expect(decodeImage(p.mask).data.length).toBe(p.box.width * p.box.height);
-      expect(decodeImage(p.rgba).data.length).toBe(p.box.width * p.box.height * 4);
+      expect(decodeWireImage(p.mask).data.length).toBe(p.box.width * p.box.height);
+      expect(decodeWireImage(p.rgba).data.length).toBe(p.box.width * p.box.height * 4);
     }
     // a transform without the pixels it needs is refused clearly
     const missing = await send({ type: 'transform', id: '5', photo: photoSize, faces: found, regions: [], options: { direction: 'male2female' } });
@@ -212,7 +208,7 @@ describe('engine service (the JSON protocol the Photoshop webview speaks)', () =
     // cancel
     const job = service.handle({
       type: 'transform', id: '6', photo: photoSize, faces: found,
-      regions: boxes.map((b) => ({ box: b, image: encodeImage(cropRGBA(img, b.x, b.y, b.width, b.height)) })),
+      regions: boxes.map((b) => ({ box: b, image: encodeWireImage(cropRGBA(img, b.x, b.y, b.width, b.height)) })),
       options: { direction: 'male2female' },
     }, (r) => replies.push(r));
     await service.handle({ type: 'cancel', id: '7', target: '6' }, () => undefined);

@@ -2,7 +2,7 @@
  * Paste-back on real photos: the photo keeps its detail (new paste-back) where the old one replaced
  * it with the net's upscaled face, and the mask is face-shaped (the face mesh's oval, jaw included).
  */
-import { createNodeEngine, nodeModelFiles, readManifest } from '../../src/runtime/node';
+import { createNodeEngine, nodeModelFiles, readManifest } from '../../src/platform/node';
 import { loadNodeFaceMesh } from '../../src/runtime/landmarks.node';
 import type { FaceMesh } from '../../src/runtime/landmarks';
 import type { FaceEngine } from '../../src/engine/engine';

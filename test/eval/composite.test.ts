@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { evaluateComposites } from '../../scripts/eval-composite';
-import { MODELS_DIR } from '../../src/runtime/node';
+import { MODELS_DIR } from '../../src/platform/node';
 import { SHARED } from '../helpers/photos';
 
 const DATASET = path.join(SHARED, 'datasets', 'utkface');

@@ -4,7 +4,9 @@
  * with every message JSON-encoded as the UXP bridge carries it.
  */
 import type { RGBAImage } from '../../src/core/image';
-import { FaceShiftSettings, PhotoshopError, doneMessage, layerName } from '../../src/hosts/photoshop/controller';
+import { FaceShiftSettings, layerName } from '../../src/app/transform';
+import { doneMessage } from '../../src/hosts/photoshop/controller';
+import { PhotoshopError } from '../../src/hosts/photoshop/errors';
 import { PLAYBACK_METHOD, installPlayback, recordRun } from '../../src/hosts/photoshop/actions';
 import { registerPlugin } from '../../src/hosts/photoshop/plugin';
 import { CancelToken } from '../../src/hosts/photoshop/cancel';
@@ -67,9 +69,9 @@ describe('Transform face', () => {
     // the source's pixels are byte-identical
     expect(bytes(sim.layerById(doc.id, source.id).pixels).equals(sourceBefore)).toBe(true);
     // exactly one history state, named after the direction; Undo brings back the document as it was
-    expect(doc.history.map((h) => h.name)).toEqual([...historyBefore, layerName('male2female', 1)]);
+    expect(doc.history.map((h) => h.name)).toEqual([...historyBefore, layerName({ source: 'male', target: 'female' }, 1)]);
     // every pixel read had its own short modal scope (no nets inside), and one scope wrote
-    expect(sim.scopes.map((x) => x.commandName)).toEqual(['FaceShift: reading the layer', 'FaceShift: reading the layer', layerName('male2female', 1)]);
+    expect(sim.scopes.map((x) => x.commandName)).toEqual(['FaceShift: reading the layer', 'FaceShift: reading the layer', layerName({ source: 'male', target: 'female' }, 1)]);
     expect(sim.writeScopes).toBe(1);
     expect(sim.maxModalDepth).toBe(1);
     // pixels only around the face, and a soft mask: opaque in the middle of the face, zero at the box edge

@@ -1,6 +1,7 @@
 /** The panel's engine client over the webview bridge, against a scripted page (no engine). */
 import type { Reply, Request } from '../../src/engine/protocol';
-import { EngineError, MessageEngineClient, parseReply, webviewTransport } from '../../src/hosts/photoshop/webview-client';
+import { FaceShiftError } from '../../src/core/errors';
+import { MessageEngineClient, parseReply, webviewTransport } from '../../src/hosts/photoshop/webview-client';
 import { Listeners } from './simulator/webview';
 import { CancelToken } from '../../src/hosts/photoshop/cancel';
 
@@ -20,7 +21,8 @@ function setup(opts: ConstructorParameters<typeof MessageEngineClient>[1] = {}) 
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-const ready = (id: string): Reply => ({ type: 'ready', id, runtime: 'onnxruntime-web', backend: 'webgpu', directions: [{ direction: 'male2female', label: 'Male → Female' }], minFaceSize: 40 });
+const DIRECTIONS = [{ direction: 'male2female', label: 'Male → Female', source: 'male', target: 'female' }];
+const ready = (id: string): Reply => ({ type: 'ready', id, runtime: 'onnxruntime-web', backend: 'webgpu', directions: DIRECTIONS, minFaceSize: 40, previewSide: 192 });
 
 test('init is repeated until the page answers, then resolves with what the engine offers', async () => {
   const { webview, client, reply } = setup({ initRetryMs: 10 });
@@ -31,7 +33,7 @@ test('init is repeated until the page answers, then resolves with what the engin
   expect(new Set(inits.map((m) => m.id)).size).toBe(1); // one request, said again
   reply(ready(inits[0].id));
   reply(ready(inits[0].id)); // the answers to the repeats are ignored
-  await expect(info).resolves.toEqual({ runtime: 'onnxruntime-web', backend: 'webgpu', directions: [{ direction: 'male2female', label: 'Male → Female' }], minFaceSize: 40 });
+  await expect(info).resolves.toEqual({ runtime: 'onnxruntime-web', backend: 'webgpu', directions: DIRECTIONS, minFaceSize: 40, previewSide: 192 });
 });
 
 test('init gives up with a clear message when the page never answers', async () => {
@@ -49,8 +51,8 @@ test('progress arrives with its request; an error reply keeps the engine\'s code
   reply({ type: 'progress', id, stage: 'transform', fraction: 0.25 }, true); // a JSON string is accepted too
   reply({ type: 'error', id, code: 'FACE_TOO_SMALL', message: 'Every selected face is smaller than 40 pixels.' });
   const err = await run.catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(EngineError);
-  expect((err as EngineError).code).toBe('FACE_TOO_SMALL');
+  expect(err).toBeInstanceOf(FaceShiftError);
+  expect((err as FaceShiftError).code).toBe('FACE_TOO_SMALL');
   expect(progress).toEqual(['transform:0.25']);
 });
 
@@ -74,7 +76,7 @@ test('pixels travel base64 and come back as images; one event seen on two target
   const tr = webview.last('transform');
   expect(tr.type === 'transform' && tr.regions[0].image.data).toBe('AQID/wQFBv8=');
   reply({
-    type: 'result', id: tr.id, model: 'm', upscaler: null, skipped: [], timings: {},
+    type: 'result', id: tr.id, model: 'm', upscaler: null, timings: {},
     patches: [{ box: { x: 0, y: 0, width: 2, height: 1 }, face, rgba: { width: 2, height: 1, channels: 4, data: 'AQID/wQFBv8=' }, mask: { width: 2, height: 1, channels: 1, data: 'AP8=' } }],
   });
   const r = await t;
@@ -85,7 +87,7 @@ test('pixels travel base64 and come back as images; one event seen on two target
 test('the panel\'s cancel token sends cancel for the running request and rejects at once; the late answer is ignored', async () => {
   const { webview, client, reply } = setup();
   const token = new CancelToken();
-  const run = client.regions({ width: 4, height: 4 }, [], { signal: token });
+  const run = client.regions({ width: 4, height: 4 }, [], 'male2female', { signal: token });
   const id = webview.last('regions').id;
   token.cancel();
   await expect(run).rejects.toMatchObject({ code: 'CANCELLED', message: 'Cancelled. Nothing was changed.' });
@@ -94,14 +96,14 @@ test('the panel\'s cancel token sends cancel for the running request and rejects
   reply({ type: 'regions', id, boxes: [] });
   await tick();
   // already cancelled: nothing is sent
-  await expect(client.regions({ width: 1, height: 1 }, [], { signal: token })).rejects.toMatchObject({ code: 'CANCELLED' });
+  await expect(client.regions({ width: 1, height: 1 }, [], 'male2female', { signal: token })).rejects.toMatchObject({ code: 'CANCELLED' });
   expect(webview.sent.filter((m) => m.type === 'regions')).toHaveLength(1);
 });
 
 test('a UXP-like AbortSignal (only `aborted`, no events) still cancels: it is polled', async () => {
   const { webview, client } = setup();
   const signal = { aborted: false, reason: undefined, throwIfAborted() { /* UXP documents only these */ } };
-  const run = client.regions({ width: 4, height: 4 }, [], { signal });
+  const run = client.regions({ width: 4, height: 4 }, [], 'male2female', { signal });
   const id = webview.last('regions').id;
   signal.aborted = true;
   await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
@@ -112,7 +114,7 @@ test('a UXP-like AbortSignal (only `aborted`, no events) still cancels: it is po
 test('an answered request stops polling its signal', async () => {
   const { webview, client, reply } = setup();
   const signal = { aborted: false };
-  const run = client.regions({ width: 4, height: 4 }, [], { signal });
+  const run = client.regions({ width: 4, height: 4 }, [], 'male2female', { signal });
   reply({ type: 'regions', id: webview.last('regions').id, boxes: [] });
   await expect(run).resolves.toEqual([]);
   signal.aborted = true;
@@ -122,10 +124,10 @@ test('an answered request stops polling its signal', async () => {
 
 test('a reply of the wrong kind is an error, not a crash; dispose fails what is waiting', async () => {
   const { webview, win, client, reply } = setup();
-  const a = client.regions({ width: 4, height: 4 }, []);
+  const a = client.regions({ width: 4, height: 4 }, [], 'male2female');
   reply({ type: 'faces', id: webview.last('regions').id, faces: [] });
   await expect(a).rejects.toThrow(/answered "faces" to a request that expects "regions"/);
-  const b = client.regions({ width: 4, height: 4 }, []);
+  const b = client.regions({ width: 4, height: 4 }, [], 'male2female');
   client.dispose();
   await expect(b).rejects.toMatchObject({ code: 'CANCELLED' });
   expect(webview.count + win.count).toBe(0);

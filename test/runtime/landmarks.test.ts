@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createNodeEngine, nodeModelFiles, readManifest } from '../../src/runtime/node';
+import { createNodeEngine, nodeModelFiles, readManifest } from '../../src/platform/node';
 import { loadNodeFaceMesh } from '../../src/runtime/landmarks.node';
 import type { FaceMesh, FaceMeshResult } from '../../src/runtime/landmarks';
 import type { FaceEngine } from '../../src/engine/engine';

@@ -26,7 +26,7 @@ export interface ScriptReply {
   files: ArrayBuffer[];
 }
 
-export interface RunOptions {
+export interface ScriptOptions {
   timeoutMs?: number;
   /** wait until this many binary files have arrived (they may come after the token) */
   files?: number;
@@ -78,13 +78,13 @@ export class PhotopeaBridge {
   }
 
   /** Run a script body in Photopea; resolves once its end token (and any expected files) arrived. */
-  run(body: string, opts: RunOptions = {}): Promise<ScriptReply> {
+  run(body: string, opts: ScriptOptions = {}): Promise<ScriptReply> {
     const job = this.queue.then(() => this.send(body, opts));
     this.queue = job.catch(() => undefined);
     return job;
   }
 
-  private send(body: string, opts: RunOptions): Promise<ScriptReply> {
+  private send(body: string, opts: ScriptOptions): Promise<ScriptReply> {
     const token = `${PREFIX}${this.session}:${++this.seq}`;
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise<ScriptReply>((resolve, reject) => {

@@ -6,15 +6,14 @@
  * URL parameters (optional): `device=auto|webgpu|wasm`; `origin=<url>[,<url>]` the origins
  * trusted as Photopea (default https://www.photopea.com; for self-hosted Photopea and tests).
  */
-import { createWebEngine } from '../../runtime/web';
-import type { WebDevice } from '../../runtime/onnx.web';
+import { createWebEngine, deviceParam } from '../../platform/web';
+import { localEngine } from '../../app/engine-port';
 import { PHOTOPEA_ORIGINS, PhotopeaBridge } from './bridge';
 import { PhotopeaHost } from './host';
 import { PhotopeaPanel } from './panel';
-import { BitmapPhotoSource, decodeImage } from './image';
 
 const params = new URLSearchParams(location.search);
-const device = (['auto', 'webgpu', 'wasm'].includes(params.get('device') ?? '') ? params.get('device') : 'auto') as WebDevice;
+const device = deviceParam(location.search);
 const origins = params.get('origin')?.split(',').map((s) => s.trim()).filter(Boolean) ?? PHOTOPEA_ORIGINS;
 
 const bridge = new PhotopeaBridge(window.parent, origins);
@@ -42,7 +41,8 @@ void photopea.then(async (ok) => {
 const ready = (async () => {
   try {
     const { engine, backend } = await createWebEngine({ baseUrl: 'models/', device });
-    panel.ready(engine, backend);
+    const port = localEngine(engine, backend);
+    panel.ready(port, await port.info());
     return { engine, backend };
   } catch (e) {
     panel.failed(e);
@@ -50,5 +50,5 @@ const ready = (async () => {
   }
 })();
 
-/** A handle for diagnostics from the console, and for the browser tests. */
-Object.assign(window, { faceshift: { ready, photopea, panel, bridge, host, createWebEngine, decodeImage, BitmapPhotoSource } });
+/** A handle for diagnostics from the console: the engine once loaded, Photopea's answer, the panel (lastRun), the bridge. */
+Object.assign(window, { faceshift: { ready, photopea, panel, bridge, host } });

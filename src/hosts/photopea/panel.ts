@@ -1,47 +1,44 @@
 /**
  * The plugin panel: the same controls as the Photoshop panel (direction, strength, faces, upscale,
- * transform, progress, cancel), driving the engine in this page and Photopea through PhotopeaHost.
- * Flow: export the document as PNG -> decode -> detect (cached per exported image) -> transform
- * the chosen faces -> one layer (facesToLayer) -> insert it with its mask over the source pixels.
+ * transform, progress, cancel), driving the engine in this page (app/engine-port.ts localEngine)
+ * and Photopea through PhotopeaHost. The flow is the use case's (src/app); this file is its
+ * Photopea adapter: the exported document is the source (cached by its digest, with its faces),
+ * a new Photopea layer with its mask is the sink, and the controls show what the use case reports.
  */
-import type { FaceEngine, Progress } from '../../engine/engine';
-import { noFaceMessage } from '../../engine/engine';
-import { FaceShiftError } from '../../engine/errors';
 import type { DetectedFace, FaceSelection } from '../../core/faces';
-import { describeFaces, selectFaces } from '../../core/faces';
-import { facesToLayer } from '../../core/layer';
-import { RGBAImage, cropRGBA, resizeArea } from '../../core/image';
-import { DEFAULT_MIN_FACE_SIZE } from '../../engine/engine';
-import { PREVIEW_SIDE, PreviewPlan, faceInView, planPreview, renderPreview } from '../../engine/preview';
-import { findTransform } from '../../models/manifest';
-import { sha256Hex } from '../../runtime/sha256';
+import { describeFaces } from '../../core/faces';
+import type { RGBAImage } from '../../core/image';
+import { FaceShiftError, errorCode, throwIfCancelled } from '../../core/errors';
+import type { EngineInfo } from '../../engine/engine';
+import type { EnginePort } from '../../app/engine-port';
+import { HostWords, messages } from '../../app/messages';
+import { FaceShiftSettings, OpenedDocument, RunProgress, RunStage, TransformOutcome, UseCase, findFaces, transformDocument } from '../../app/transform';
+import { PreviewView, previewFace } from '../../app/preview';
+import { sha256Web } from '../../platform/web';
 import { PhotopeaScriptError, PhotopeaTimeoutError } from './bridge';
 import { DocumentSignature, PhotopeaHost, PhotopeaHostError } from './host';
 import { BitmapPhotoSource, decodeImage, encodePngDataUrl, layerImages } from './image';
 
-type Stage = Progress['stage'] | 'export' | 'insert';
+/** The panel's words for what to do. */
+const WORDS: HostWords = {
+  where: 'in the document',
+  noFace: 'use one where a face is visible, or crop it closer around the face.',
+  chooseFace: 'Choose again under Faces.',
+  enlarge: 'Use a larger photo or a closer crop.',
+};
 
-const STAGE_TEXT: Record<Stage, string> = {
-  export: 'Reading the document from Photopea',
+const STAGE_TEXT: Record<RunStage, string> = {
+  read: 'Reading the document from Photopea',
   detect: 'Finding faces',
   align: 'Aligning face',
   transform: 'Transforming face',
   upscale: 'Upscaling face',
   paste: 'Blending face',
-  insert: 'Adding the layer to Photopea',
+  write: 'Adding the layer to Photopea',
 };
 
-/** Where each stage sits on the progress bar: [start, end]. */
-const SPAN: Record<'export' | 'engine' | 'insert', [number, number]> = { export: [0, 0.08], engine: [0.08, 0.9], insert: [0.9, 1] };
-
-export interface RunSummary {
-  doc: DocumentSignature;
-  detected: DetectedFace[];
-  transformed: number;
-  skipped: string[];
-  layer: { name: string; box: { x: number; y: number; width: number; height: number }; maskSum: number; maskMax: number };
-  timings: Record<string, number>;
-}
+/** The last run, for the curious (window.faceshift.panel.lastRun): the use case's outcome in Photopea's terms. */
+export type RunSummary = TransformOutcome<DocumentSignature>;
 
 interface Elements {
   backend: HTMLElement; direction: HTMLSelectElement; strength: HTMLInputElement; strengthValue: HTMLElement;
@@ -79,16 +76,17 @@ export const OUTSIDE_PHOTOPEA = 'FaceShift works inside Photopea: open www.photo
 /** The preview reuses the document read for a change less than this ago; after a pause it reads it again. */
 const PREVIEW_REUSE_MS = 5000;
 
-/** The document as last read, with its faces (the preview and the runs start from it). */
-interface ReadDocument { key: string; readAt: number; doc: DocumentSignature; image: RGBAImage; source: BitmapPhotoSource; faces: DetectedFace[]; exportMs: number }
+/** The document as last read, with its faces once found (the preview and the runs start from it). */
+interface ReadDocument { key: string; readAt: number; doc: DocumentSignature; image: RGBAImage; source: BitmapPhotoSource; faces?: DetectedFace[] }
 
 export class PhotopeaPanel {
   readonly el: Elements;
-  private engine: FaceEngine | null = null;
+  private engine: EnginePort | null = null;
+  private info: EngineInfo | null = null;
   private busy: AbortController | null = null;
   /** the document as last exported, with its faces (cached by the exported image's digest) */
   private current: ReadDocument | null = null;
-  /** the last successful run, for the curious (and the tests) */
+  /** the last successful run, for the curious */
   lastRun: RunSummary | null = null;
   /** Photopea's answer to the handshake: null while waiting */
   private connected: boolean | null = null;
@@ -96,11 +94,12 @@ export class PhotopeaPanel {
     timer: null as ReturnType<typeof setTimeout> | null,
     ctl: null as AbortController | null,
     job: Promise.resolve() as Promise<void>,
-    view: null as { key: string; image: RGBAImage } | null,
+    /** the preview's view, for the document read under `key` */
+    view: null as { key: string; view: PreviewView } | null,
     before: null as RGBAImage | null,
     after: null as RGBAImage | null,
     showBefore: false,
-    /** bumped on every preview drawn (for the tests) */
+    /** bumped on every preview drawn (the canvas's data-drawn) */
     drawn: 0,
   };
 
@@ -118,14 +117,15 @@ export class PhotopeaPanel {
     this.setBusy(false);
   }
 
-  /** Engine ready: fill the direction picker from the manifest; the controls wait for Photopea too. */
-  ready(engine: FaceEngine, backend: 'webgpu' | 'wasm'): void {
+  /** Engine ready: fill the direction picker from what it offers; the controls wait for Photopea too. */
+  ready(engine: EnginePort, info: EngineInfo): void {
     this.engine = engine;
+    this.info = info;
     const { direction, backend: badge } = this.el;
-    direction.replaceChildren(...engine.directions().map((d) => new Option(d.label, d.direction)));
-    badge.textContent = backend === 'webgpu' ? 'WebGPU' : 'WASM';
-    badge.className = `badge ${backend}`;
-    badge.title = backend === 'webgpu' ? 'The networks run on your graphics card (WebGPU).' : 'The networks run on your processor (WebAssembly); no WebGPU adapter was found.';
+    direction.replaceChildren(...info.directions.map((d) => new Option(d.label, d.direction)));
+    badge.textContent = info.backend === 'webgpu' ? 'WebGPU' : 'WASM';
+    badge.className = `badge ${info.backend}`;
+    badge.title = info.backend === 'webgpu' ? 'The networks run on your graphics card (WebGPU).' : 'The networks run on your processor (WebAssembly); no WebGPU adapter was found.';
     this.settle();
   }
 
@@ -165,15 +165,16 @@ export class PhotopeaPanel {
     this.el.status.className = kind === 'info' ? '' : kind;
   }
 
-  private progress(stage: Stage | null, fraction: number, face?: { i: number; n: number }): void {
-    this.el.progress.value = fraction;
-    this.el.stage.textContent = stage ? `${STAGE_TEXT[stage]}${face && face.n > 0 && stage !== 'detect' ? ` ${face.i} of ${face.n}` : ''}…` : '';
+  /** The use case's progress, relabelled (no stage: cleared). */
+  private progress(p: RunProgress | null): void {
+    this.el.progress.value = p ? p.fraction : 0;
+    this.el.stage.textContent = p ? `${STAGE_TEXT[p.stage]}${p.faces ? ` ${p.face} of ${p.faces}` : ''}…` : '';
   }
 
   private setBusy(busy: boolean, cancellable = busy): void {
     const off = busy || !this.usable;
     for (const c of [this.el.run, this.el.find, this.el.direction, this.el.strength, this.el.faceSelect, this.el.upscale, this.el.previewToggle, this.el.previewRefresh]) c.disabled = off;
-    if (!off && this.current?.faces.length === 1) this.el.faceSelect.disabled = true; // nothing to choose
+    if (!off && this.current?.faces?.length === 1) this.el.faceSelect.disabled = true; // nothing to choose
     this.el.cancel.disabled = !busy || !cancellable;
   }
 
@@ -187,11 +188,15 @@ export class PhotopeaPanel {
     return v === 'all' || v === 'largest' ? v : Number(v);
   }
 
+  private settings(faces = this.selection()): FaceShiftSettings {
+    return { direction: this.el.direction.value, strength: Number(this.el.strength.value) / 100, faces, upscale: this.el.upscale.checked };
+  }
+
   /** The faces in words ("Face 1 (left), large"); with one face there is nothing to choose. */
   private showFaces(faces: DetectedFace[], photo: { width: number; height: number }): void {
     const { faceSelect } = this.el;
     const keep = faceSelect.value;
-    const words = describeFaces(faces, photo, DEFAULT_MIN_FACE_SIZE);
+    const words = describeFaces(faces, photo, this.info?.minFaceSize);
     if (words.length === 1) {
       faceSelect.replaceChildren(new Option(words[0], 'all'));
       faceSelect.disabled = true;
@@ -202,26 +207,33 @@ export class PhotopeaPanel {
     faceSelect.disabled = !this.usable || !!this.busy;
   }
 
-  /** Export the document and detect its faces (cached for the same pixels). */
-  private async readAndDetect(signal: AbortSignal, progress = true): Promise<ReadDocument> {
-    const engine = this.engine!;
-    const t0 = performance.now();
-    if (progress) this.progress('export', SPAN.export[0]);
-    const { doc, png } = await this.host.exportDocument();
-    if (signal.aborted) throw new FaceShiftError('CANCELLED', 'Cancelled. Nothing was changed.');
-    const { image, bitmap } = await decodeImage(png);
-    const source = new BitmapPhotoSource(image, bitmap);
-    const exportMs = performance.now() - t0;
-    const key = await digest(png);
-    let faces = this.current?.key === key ? this.current.faces : null;
-    if (!faces) {
-      if (progress) this.progress('detect', SPAN.export[1]);
-      faces = await engine.detect(source, signal);
-    }
-    this.current = { key, readAt: performance.now(), doc, image, source, faces, exportMs };
-    this.showFaces(faces, image);
-    return this.current;
+  /**
+   * The use case's view of Photopea: the source is the exported document (faces kept for the same
+   * pixels, by digest; `reuseFor` ms: a document read that recently is not exported again).
+   */
+  private useCase(reuseFor = 0): UseCase {
+    const open = async (): Promise<OpenedDocument> => {
+      const c = this.current;
+      if (c && performance.now() - c.readAt < reuseFor) {
+        c.readAt = performance.now(); // a session of changes keeps reusing it
+        return { source: c.source, faces: c.faces };
+      }
+      const { doc, png } = await this.host.exportDocument();
+      const { image, bitmap } = await decodeImage(png);
+      const key = await sha256Web(new Uint8Array(png));
+      const faces = c && c.key === key ? c.faces : undefined;
+      this.current = { key, readAt: performance.now(), doc, image, source: new BitmapPhotoSource(image, bitmap), faces };
+      return { source: this.current.source, faces };
+    };
+    return { engine: this.engine!, open, words: WORDS };
   }
+
+  /** The faces as soon as they are known: kept with the document, listed in the picker. */
+  private readonly onFaces = (faces: DetectedFace[]) => {
+    if (!this.current) return;
+    this.current.faces = faces;
+    this.showFaces(faces, this.current.image);
+  };
 
   // -------------------------------------------------------------------------------------------
   // Live preview: the chosen face (the first, for "All faces"), before and after, small
@@ -246,46 +258,33 @@ export class PhotopeaPanel {
 
   private async updatePreview(): Promise<void> {
     if (!this.usable || this.busy) return;
-    const engine = this.engine!;
     const ctl = new AbortController();
     this.live.ctl = ctl;
     const { signal } = ctl;
-    const direction = this.el.direction.value;
-    const strength = Number(this.el.strength.value) / 100;
+    const s = this.settings();
     try {
       this.el.previewCaption.textContent = 'Updating the preview…';
       // changes in a burst reuse the document as read; later ones read it again (the user may have edited it)
-      const fresh = this.current && performance.now() - this.current.readAt < PREVIEW_REUSE_MS ? this.current : null;
-      const doc = fresh ?? await this.readAndDetect(signal, false);
-      doc.readAt = performance.now(); // a session of changes keeps reusing it
+      const p = await previewFace(this.useCase(PREVIEW_REUSE_MS), s, {
+        signal, onFaces: this.onFaces,
+        reuseView: () => (this.live.view && this.live.view.key === this.current?.key ? this.live.view.view : null),
+      });
       if (signal.aborted) return;
-      if (!doc.faces.length) {
+      this.live.view = { key: this.current!.key, view: p.view };
+      this.live.before = p.before;
+      this.live.after = p.after;
+      this.drawPreview();
+      this.el.preview.dataset.face = String(p.faceNumber);
+      this.el.preview.dataset.strength = String(Math.round(s.strength * 100));
+      this.el.previewCaption.textContent = `Face ${p.faceNumber}${p.faces > 1 ? ` of ${p.faces}` : ''} at ${Math.round(s.strength * 100)}%, without upscaling. The document is not changed.`;
+    } catch (e) {
+      if (signal.aborted || errorCode(e) === 'CANCELLED') return;
+      if (errorCode(e) === 'NO_FACE') {
         this.live.before = this.live.after = null;
         this.drawPreview();
         this.el.previewCaption.textContent = 'No face to preview in this document.';
         return;
       }
-      const chosen = this.selection();
-      const ordered = selectFaces(doc.faces, 'all');
-      const face = chosen === 'all' ? ordered[0] : selectFaces(doc.faces, chosen)[0];
-      const plan: PreviewPlan = planPreview(engine.regionFor(face, doc.source), doc.image, PREVIEW_SIDE);
-      const viewKey = `${doc.key}:${plan.box.x},${plan.box.y},${plan.box.width},${plan.box.height}`;
-      if (this.live.view?.key !== viewKey) {
-        const b = plan.box;
-        this.live.view = { key: viewKey, image: resizeArea(cropRGBA(doc.image, b.x, b.y, b.width, b.height), plan.width, plan.height) };
-      }
-      const view = this.live.view.image;
-      const after = await renderPreview(engine, view, faceInView(face, plan, view), { direction, strength, signal });
-      if (signal.aborted) return;
-      this.live.before = view;
-      this.live.after = after;
-      this.drawPreview();
-      const n = ordered.indexOf(face) + 1;
-      this.el.preview.dataset.face = String(n);
-      this.el.preview.dataset.strength = String(Math.round(strength * 100));
-      this.el.previewCaption.textContent = `Face ${n}${ordered.length > 1 ? ` of ${ordered.length}` : ''} at ${Math.round(strength * 100)}%, without upscaling. The document is not changed.`;
-    } catch (e) {
-      if (signal.aborted || (e as FaceShiftError).code === 'CANCELLED') return;
       this.el.previewCaption.textContent = `No preview: ${describeError(e)}`;
     } finally {
       if (this.live.ctl === ctl) this.live.ctl = null;
@@ -310,13 +309,14 @@ export class PhotopeaPanel {
     const ctl = this.begin();
     try {
       await this.stopPreview();
-      const { faces, image } = await this.readAndDetect(ctl.signal);
-      const words = describeFaces(faces, image, DEFAULT_MIN_FACE_SIZE);
+      const { faces, doc } = await findFaces(this.useCase(), { signal: ctl.signal, onFaces: this.onFaces, onProgress: (p) => this.progress(p) });
+      const image = doc.source;
+      const words = describeFaces(faces, image, this.info?.minFaceSize);
       this.status(faces.length === 1 ? `Found 1 face: ${words[0]}. Click Transform face.`
         : faces.length ? `Found ${faces.length} faces. Choose which to transform under Faces (or keep All faces), then click Transform face.`
-          : noFaceMessage(image), faces.length ? 'info' : 'error');
+          : messages.noFace(image, WORDS), faces.length ? 'info' : 'error');
     } catch (e) {
-      this.status(describeError(e), (e as FaceShiftError).code === 'CANCELLED' ? 'info' : 'error');
+      this.status(describeError(e), errorCode(e) === 'CANCELLED' ? 'info' : 'error');
     } finally {
       this.end();
     }
@@ -324,52 +324,37 @@ export class PhotopeaPanel {
 
   async transform(): Promise<RunSummary | null> {
     if (this.busy || !this.usable) return null;
-    const engine = this.engine!;
     const ctl = this.begin();
     const { signal } = ctl;
     try {
       await this.stopPreview(); // one engine run at a time
-      const direction = this.el.direction.value;
-      const model = findTransform(engine.manifest, direction);
-      const chosen = this.selection(); // before the list is refreshed from this document
-      const { doc, image, source, faces, exportMs } = await this.readAndDetect(signal);
-      if (!faces.length) throw new FaceShiftError('NO_FACE', noFaceMessage(image));
-      if (typeof chosen === 'number' && chosen > faces.length) {
-        throw new FaceShiftError('BAD_OPTION', `Face ${chosen} was chosen, but this document has ${faces.length} face${faces.length > 1 ? 's' : ''}. Choose again under Faces.`);
-      }
-      const [e0, e1] = SPAN.engine;
-      const report = await engine.run(source, {
-        direction, strength: Number(this.el.strength.value) / 100, faces: chosen, upscale: this.el.upscale.checked, signal,
-        onProgress: (p) => this.progress(p.stage, e0 + (e1 - e0) * p.fraction, { i: p.face, n: p.faces }),
-      }, faces);
-      const layer = facesToLayer(report.faces.map((f) => f.patch));
-      if (!layer) throw new FaceShiftError('NO_FACE', 'No face could be transformed (each lies too close to the photo border). Nothing was changed.');
-      const images = layerImages(layer, image);
-      const [pixels, mask] = await Promise.all([encodePngDataUrl(images.pixels), encodePngDataUrl(images.mask)]);
-      if (signal.aborted) throw new FaceShiftError('CANCELLED', 'Cancelled. Nothing was changed.');
-      // Past this point Photopea is being written to: finish rather than leave half a layer.
-      this.setBusy(true, false);
-      this.progress('insert', SPAN.insert[0]);
-      const name = `FaceShift ${model.source}->${model.target}`;
-      const t = performance.now();
-      await this.host.insertLayer(doc, { box: layer.box, pixels, mask }, name);
-      let maskSum = 0, maskMax = 0;
-      for (const v of layer.mask.data) { maskSum += v; if (v > maskMax) maskMax = v; }
-      const skipped = report.skipped.map((s) => s.reason);
-      this.lastRun = {
-        doc, detected: faces, transformed: report.faces.length, skipped,
-        layer: { name, box: layer.box, maskSum, maskMax },
-        timings: { export: exportMs, ...report.timings, insert: performance.now() - t },
-      };
-      this.progress(null, 1);
-      const n = report.faces.length;
-      this.status(`Done: ${n} face${n > 1 ? 's' : ''} transformed into the new layer “${name}”.`
+      const settings = this.settings(); // the face chosen before the list is refreshed from this document
+      const r = await transformDocument({
+        ...this.useCase(),
+        sink: {
+          write: async (layer, name, call) => {
+            const { doc, image } = this.current!;
+            const images = layerImages(layer, image);
+            const [pixels, mask] = await Promise.all([encodePngDataUrl(images.pixels), encodePngDataUrl(images.mask)]);
+            throwIfCancelled(call.signal);
+            // Past this point Photopea is being written to: finish rather than leave half a layer.
+            this.setBusy(true, false);
+            await this.host.insertLayer(doc, { box: layer.box, pixels, mask }, name);
+            return doc;
+          },
+        },
+      }, settings, { signal, onFaces: this.onFaces, onProgress: (p) => this.progress(p) });
+      this.lastRun = r;
+      this.progress(null);
+      this.el.progress.value = 1;
+      const n = r.transformed.length;
+      const skipped = r.skipped.map((x) => x.reason);
+      this.status(`Done: ${n} face${n > 1 ? 's' : ''} transformed into the new layer “${r.name}”.`
         + (skipped.length ? ` Skipped ${skipped.length}: ${skipped.join('; ')}.` : '') + ' Paint its mask to refine.', 'ok');
-      return this.lastRun;
+      return r;
     } catch (e) {
-      this.progress(null, 0);
-      const cancelled = (e as FaceShiftError).code === 'CANCELLED';
-      this.status(describeError(e), cancelled ? 'info' : 'error');
+      this.progress(null);
+      this.status(describeError(e), errorCode(e) === 'CANCELLED' ? 'info' : 'error');
       return null;
     } finally {
       this.end();
@@ -387,14 +372,7 @@ export class PhotopeaPanel {
   private end(): void {
     this.busy = null;
     this.setBusy(false);
-    if (this.el.progress.value < 1) this.progress(null, 0);
+    if (this.el.progress.value < 1) this.progress(null);
     this.schedulePreview(0);
   }
-}
-
-async function digest(bytes: ArrayBuffer): Promise<string> {
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) return sha256Hex(new Uint8Array(bytes));
-  const d = new Uint8Array(await subtle.digest('SHA-256', bytes));
-  return Array.from(d.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -9,10 +9,11 @@
  * point), not when the panel is shown. The recorded keys carry a `faceshift.` prefix so that
  * Photoshop never reads one of them as a key of its own.
  */
-import type { FaceChoice, FaceShiftController, FaceShiftSettings, RunResult } from './controller';
-import { PhotoshopError } from './errors';
-import type { PhotoshopHost } from './controller';
-import { checkSettings } from './validate';
+import type { FaceSelection } from '../../core/faces';
+import { FaceShiftSettings, checkSettings } from '../../app/transform';
+import type { FaceShiftController, RunResult } from './controller';
+import { PhotoshopError, asPhotoshopError } from './errors';
+import type { PhotoshopHost } from './ports';
 import { CancelToken, anySignal } from './cancel';
 
 export const PLAYBACK_METHOD = 'faceshiftPlayback';
@@ -21,7 +22,7 @@ export const PLAYBACK_METHOD = 'faceshiftPlayback';
 export interface RecordedOptions {
   'faceshift.direction': string;
   'faceshift.strength': number;
-  'faceshift.faces': FaceChoice;
+  'faceshift.faces': FaceSelection;
   'faceshift.upscale': boolean;
 }
 
@@ -47,7 +48,7 @@ export function fromRecorded(info: unknown): FaceShiftSettings {
     faces: faces === 'all' || faces === 'largest' ? faces : typeof faces === 'number' ? faces : 'all',
     upscale: typeof upscale === 'boolean' ? upscale : true,
   };
-  checkSettings(settings);
+  try { checkSettings(settings); } catch (e) { throw asPhotoshopError(e); }
   return settings;
 }
 
@@ -94,7 +95,7 @@ export function installPlayback(target: object, controller: () => FaceShiftContr
       const result = await c.run(settings, { signal });
       hooks.onDone?.(result);
     } catch (e) {
-      const err = e instanceof PhotoshopError ? e : new PhotoshopError('ENGINE', (e as Error)?.message ?? String(e));
+      const err = asPhotoshopError(e);
       hooks.onError?.(err);
       // Photoshop stops the action and reports the failure
       throw err;

@@ -5,8 +5,7 @@
  * Photoshop versions. The panel code therefore reads only `aborted`, and creates its own tokens.
  */
 
-/** All the panel asks of a cancel signal. An AbortSignal fits; so does a CancelToken. */
-export interface CancelSignal { readonly aborted: boolean }
+import type { CancelSignal } from '../../core/errors';
 
 /** Our own cancel token: `cancel()` sets `aborted` and tells whoever subscribed. */
 export class CancelToken implements CancelSignal {

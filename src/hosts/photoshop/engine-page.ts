@@ -5,15 +5,13 @@
  * page -> panel: window.uxpHost.postMessage(reply), a plain JSON-able object. Requests that arrive
  * while the models load wait for them; if loading fails, each request gets an error reply.
  */
-import { createWebEngine } from '../../runtime/web';
-import type { WebDevice } from '../../runtime/onnx.web';
+import { createWebEngine, deviceParam } from '../../platform/web';
 import { EngineService } from '../../engine/service';
 import type { Reply, Request } from '../../engine/protocol';
 
 interface UxpHost { postMessage(msg: unknown): void }
 
-const params = new URLSearchParams(location.search);
-const device = (['auto', 'webgpu', 'wasm'].includes(params.get('device') ?? '') ? params.get('device') : 'auto') as WebDevice;
+const device = deviceParam(location.search);
 
 function post(reply: Reply): void {
   const host = (window as unknown as { uxpHost?: UxpHost }).uxpHost;

@@ -6,11 +6,11 @@
  * Cancellation uses the panel's own CancelToken (cancel.ts): UXP's AbortSignal has no events and
  * AbortController was missing in some Photoshop versions.
  */
-import { describeFaces } from '../../core/faces';
-import {
-  Detection, EngineInfo, FaceChoice, FaceShiftController, FaceShiftSettings, PhotoshopError, PreviewView, RunProgress,
-  asPhotoshopError, directionWords, doneMessage,
-} from './controller';
+import { FaceSelection, describeFaces } from '../../core/faces';
+import type { EngineInfo } from '../../engine/engine';
+import { FaceShiftSettings, directionWords } from '../../app/transform';
+import { Detection, FaceShiftController, PanelProgress, PreviewView, doneMessage } from './controller';
+import { PhotoshopError, asPhotoshopError } from './errors';
 import { EventSourceLike, MessageEngineClient, WebviewLike, webviewTransport } from './webview-client';
 import { createUxpHost, jpegDataUrl, photoshopModule } from './uxp-host';
 import { recordRun } from './actions';
@@ -53,7 +53,7 @@ registerPlugin({
   controller: getController,
   panel: { id: 'faceshift', show: () => { setTimeout(() => schedulePreview(), 0); } },
   hooks: {
-    onStart: (s) => { say(`Playing an action step: FaceShift ${directionWords(s.direction)}…`); },
+    onStart: (s) => { say(`Playing an action step: FaceShift ${directionWords(info, s.direction)}…`); },
     onDone: (r) => { say(doneMessage(r), 'ok'); },
     onError: (e) => { say(e.message, 'error'); },
   },
@@ -86,7 +86,7 @@ const ui = {
 let info: EngineInfo | null = null;
 let detection: Detection | null = null;
 /** the faces picker's entries, in menu order */
-let faceChoices: FaceChoice[] = ['all', 'largest'];
+let faceChoices: FaceSelection[] = ['all', 'largest'];
 let running: CancelToken | null = null;
 
 function say(text: string, kind: '' | 'ok' | 'error' = ''): void {
@@ -107,7 +107,7 @@ function busy(on: boolean): void {
   if (on && ui.stage) ui.stage.textContent = 'Starting';
 }
 
-function showProgress(p: RunProgress): void {
+function showProgress(p: PanelProgress): void {
   if (ui.progress) ui.progress.value = Math.round(p.fraction * 100);
   if (ui.stage) ui.stage.textContent = p.message;
 }
@@ -198,7 +198,7 @@ async function updatePreview(): Promise<void> {
     preview.urls.after = await jpegDataUrl(photoshopModule(), p.after);
     if (token.aborted) return;
     showPreviewImage();
-    previewCaption(`Preview of face ${p.faceNumber}${p.faces > 1 ? ` of ${p.faces}` : ''}, ${directionWords(s.direction)} at ${Math.round(s.strength * 100)} %, without upscaling. The document is not changed.`);
+    previewCaption(`Preview of face ${p.faceNumber}${p.faces > 1 ? ` of ${p.faces}` : ''}, ${directionWords(info, s.direction)} at ${Math.round(s.strength * 100)} %, without upscaling. The document is not changed.`);
   } catch (e) {
     if (token.aborted) return;
     const err = asPhotoshopError(e);
@@ -277,7 +277,7 @@ async function transform(): Promise<void> {
     await recordRun(host, s); // a step in the action being recorded, if any
     say(doneMessage(r), 'ok');
   } catch (e) {
-    const err = e instanceof PhotoshopError ? e : asPhotoshopError(e);
+    const err = asPhotoshopError(e);
     say(err.message, err.code === 'CANCELLED' ? '' : 'error');
   } finally {
     running = null;

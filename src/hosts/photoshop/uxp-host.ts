@@ -6,7 +6,7 @@ import type * as PS from 'photoshop';
 import type { RGBAImage } from '../../core/image';
 import type {
   DocumentInfo, LayerInfo, ModalContext, PhotoshopHost, PixelBounds, PixelData, PixelsRead,
-} from './controller';
+} from './ports';
 
 type Photoshop = typeof PS;
 type Doc = ReturnType<Photoshop['app']['documents']['getByName']> & object;

@@ -1,10 +1,10 @@
 /**
  * What FaceShift can work on in Photoshop, and what to tell the user when it can't. Pure: the
- * controller calls these before reading a single pixel, so a refusal changes nothing.
+ * controller calls these before reading a single pixel, so a refusal changes nothing. (The
+ * settings themselves are checked by the use case: app/transform.ts checkSettings.)
  */
-import type { DocumentInfo, FaceShiftSettings, LayerInfo, PixelBounds } from './controller';
+import type { DocumentInfo, LayerInfo, PixelBounds } from './ports';
 import { PhotoshopError } from './errors';
-import { MAX_STRENGTH } from '../../core/blend';
 
 const TO_RGB = 'choose Image > Mode > RGB Color, then run FaceShift again';
 
@@ -74,14 +74,4 @@ export function layerFrame(layer: LayerInfo, doc: DocumentInfo): PixelBounds {
     throw new PhotoshopError('BAD_LAYER', `The layer "${layer.name}" lies outside the canvas. Move it onto the canvas (or choose Image > Reveal All) and try again.`);
   }
   return f;
-}
-
-export function checkSettings(s: FaceShiftSettings): void {
-  if (!s || typeof s.direction !== 'string' || !s.direction) throw new PhotoshopError('BAD_OPTION', 'Choose a direction (for example Male → Female).');
-  if (typeof s.strength !== 'number' || !(s.strength >= 0 && s.strength <= MAX_STRENGTH)) throw new PhotoshopError('BAD_OPTION', `Strength must be between 0 and ${MAX_STRENGTH * 100} %, got ${s.strength}.`);
-  const f = s.faces;
-  if (!(f === 'all' || f === 'largest' || (typeof f === 'number' && Number.isInteger(f) && f >= 1))) {
-    throw new PhotoshopError('BAD_OPTION', `Faces must be "all", "largest" or a face number, got ${JSON.stringify(f)}.`);
-  }
-  if (typeof s.upscale !== 'boolean') throw new PhotoshopError('BAD_OPTION', 'Upscale must be on or off.');
 }

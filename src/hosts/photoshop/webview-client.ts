@@ -1,8 +1,10 @@
 /**
- * EngineClient over the engine's message protocol (src/engine/protocol.ts). The panel runs the
- * engine in a <webview> (WebGPU or WASM there); messages cross the UXP bridge as JSON, pixels as
- * base64. Each request carries an id; progress and the answer come back with it; cancelling a
- * request's signal sends `cancel` and rejects (at once for a CancelToken, within a poll otherwise).
+ * The engine's protocol client (app/engine-port.ts EngineProtocolClient) over its messages
+ * (src/engine/protocol.ts). The panel runs the engine in a <webview> (WebGPU or WASM there);
+ * messages cross the UXP bridge as JSON, pixels as base64. Each request carries an id; progress
+ * and the answer come back with it; cancelling a request's signal sends `cancel` and rejects (at
+ * once for a CancelToken, within a poll otherwise). Error replies become FaceShiftErrors with the
+ * engine's code.
  *
  *   panel -> page: webview.postMessage(msg)
  *   page -> panel: window.uxpHost.postMessage(reply), delivered to the panel as a "message" event
@@ -12,11 +14,11 @@
 import type { Box } from '../../core/geometry';
 import type { DetectedFace } from '../../core/faces';
 import type { RGBAImage } from '../../core/image';
-import { Reply, Request, decodeImage, encodeImage } from '../../engine/protocol';
-import type {
-  EngineCallOptions, EngineClient, EngineInfo, EnginePreviewRequest, EngineTransformRequest, EngineTransformResult, PhotoSize,
-} from './controller';
-import { CANCELLED_MESSAGE } from './errors';
+import { CANCELLED_MESSAGE, FaceShiftError } from '../../core/errors';
+import type { EngineInfo } from '../../engine/engine';
+import type { RegionPixels } from '../../engine/sources';
+import { PhotoSize, Reply, ReplyOf, Request, WireTransformOptions, decodeWireImage, encodeWireImage } from '../../engine/protocol';
+import type { EngineProtocolClient, PortCall, PreviewOptions, TransformResult } from '../../app/engine-port';
 import { onCancel } from './cancel';
 
 /** Where requests go and replies come from. */
@@ -26,22 +28,13 @@ export interface MessageTransport {
   listen(onReply: (reply: Reply) => void): () => void;
 }
 
-/** An error reply from the engine (code from FaceShiftErrorCode, or INTERNAL / TIMEOUT). */
-export class EngineError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
-
-type ReplyOf<T extends Reply['type']> = Extract<Reply, { type: T }>;
 type Outgoing = Request extends infer R ? (R extends { id: string } ? Omit<R, 'id'> : never) : never;
 
 interface Pending {
   expect: Reply['type'];
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
-  onProgress?: EngineCallOptions['onProgress'];
+  onProgress?: PortCall['onProgress'];
 }
 
 export interface MessageEngineClientOptions {
@@ -53,7 +46,7 @@ export interface MessageEngineClientOptions {
   initTimeoutMs?: number;
 }
 
-export class MessageEngineClient implements EngineClient {
+export class MessageEngineClient implements EngineProtocolClient {
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
   private readonly stop: () => void;
@@ -64,7 +57,7 @@ export class MessageEngineClient implements EngineClient {
     this.stop = transport.listen((r) => this.onReply(r));
   }
 
-  async init(call: EngineCallOptions = {}): Promise<EngineInfo> {
+  async init(call: PortCall = {}): Promise<EngineInfo> {
     const retry = this.opts.initRetryMs ?? 500;
     const limit = this.opts.initTimeoutMs ?? 120_000;
     const id = this.nextId();
@@ -78,60 +71,61 @@ export class MessageEngineClient implements EngineClient {
           timer = setInterval(() => { if (this.pending.has(id)) this.transport.post({ type: 'init', id }); }, retry);
           deadline = setTimeout(() => {
             this.pending.delete(id);
-            reject(new EngineError('TIMEOUT', `The FaceShift engine did not start within ${Math.round(limit / 1000)} s. It runs inside the FaceShift panel: open the panel (Plugins > FaceShift), or close and reopen it, then try again; if it keeps happening, reinstall the plugin.`));
+            reject(new FaceShiftError('ENGINE', `The FaceShift engine did not start within ${Math.round(limit / 1000)} s. It runs inside the FaceShift panel: open the panel (Plugins > FaceShift), or close and reopen it, then try again; if it keeps happening, reinstall the plugin.`));
           }, limit);
         }),
       ]);
-      return { runtime: reply.runtime, backend: reply.backend, directions: reply.directions, minFaceSize: reply.minFaceSize };
+      const { type: _type, id: _id, ...info } = reply;
+      return info;
     } finally {
       clearInterval(timer);
       clearTimeout(deadline);
     }
   }
 
-  async detect(photo: PhotoSize, preview: RGBAImage, call: EngineCallOptions = {}): Promise<DetectedFace[]> {
-    const r = await this.request('faces', { type: 'detect', photo, preview: encodeImage(preview, 4) }, call);
+  async detect(photo: PhotoSize, preview: RGBAImage, call: PortCall = {}): Promise<DetectedFace[]> {
+    const r = await this.request('faces', { type: 'detect', photo, preview: encodeWireImage(preview, 4) }, call);
     return r.faces;
   }
 
-  async regions(photo: PhotoSize, faces: DetectedFace[], call: EngineCallOptions = {}): Promise<Box[]> {
-    const r = await this.request('regions', { type: 'regions', photo, faces }, call);
+  async regions(photo: PhotoSize, faces: DetectedFace[], direction: string, call: PortCall = {}): Promise<Box[]> {
+    const r = await this.request('regions', { type: 'regions', photo, faces, direction }, call);
     return r.boxes;
   }
 
-  async transform(req: EngineTransformRequest, call: EngineCallOptions = {}): Promise<EngineTransformResult> {
+  async transform(req: { photo: PhotoSize; faces: DetectedFace[]; regions: RegionPixels[]; options: WireTransformOptions }, call: PortCall = {}): Promise<TransformResult> {
     const r = await this.request('result', {
       type: 'transform', photo: req.photo, faces: req.faces, options: req.options,
-      regions: req.regions.map((g) => ({ box: g.box, image: encodeImage(g.image, 4) })),
+      regions: req.regions.map((g) => ({ box: g.box, image: encodeWireImage(g.image, 4) })),
     }, call);
     return {
-      model: r.model, upscaler: r.upscaler, skipped: r.skipped, timings: r.timings,
-      patches: r.patches.map((p) => ({ box: p.box, face: p.face, rgba: decodeImage(p.rgba), mask: decodeImage(p.mask) })),
+      model: r.model, upscaler: r.upscaler, timings: r.timings,
+      patches: r.patches.map((p) => ({ box: p.box, face: p.face, rgba: decodeWireImage(p.rgba), mask: decodeWireImage(p.mask) })),
     };
   }
 
-  async preview(req: EnginePreviewRequest, call: EngineCallOptions = {}): Promise<RGBAImage> {
-    const r = await this.request('preview', { type: 'preview', view: encodeImage(req.view, 4), face: req.face, options: req.options }, call);
-    return decodeImage(r.image);
+  async preview(req: { view: RGBAImage; face: DetectedFace; options: PreviewOptions }, call: PortCall = {}): Promise<RGBAImage> {
+    const r = await this.request('preview', { type: 'preview', view: encodeWireImage(req.view, 4), face: req.face, options: req.options }, call);
+    return decodeWireImage(r.image);
   }
 
   /** Stop listening and fail whatever is still waiting. */
   dispose(): void {
     this.stop();
-    for (const [id, p] of this.pending) { this.pending.delete(id); p.reject(new EngineError('CANCELLED', CANCELLED_MESSAGE)); }
+    for (const [id, p] of this.pending) { this.pending.delete(id); p.reject(new FaceShiftError('CANCELLED', CANCELLED_MESSAGE)); }
   }
 
   private nextId(): string { return `${this.prefix}-${++this.seq}`; }
 
-  private request<T extends Reply['type']>(expect: T, msg: Outgoing, call: EngineCallOptions, id = this.nextId()): Promise<ReplyOf<T>> {
+  private request<T extends Reply['type']>(expect: T, msg: Outgoing, call: PortCall, id = this.nextId()): Promise<ReplyOf<T>> {
     const { signal, onProgress } = call;
     return new Promise<ReplyOf<T>>((resolve, reject) => {
-      if (signal?.aborted) { reject(new EngineError('CANCELLED', CANCELLED_MESSAGE)); return; }
+      if (signal?.aborted) { reject(new FaceShiftError('CANCELLED', CANCELLED_MESSAGE)); return; }
       // UXP's AbortSignal may have no events: onCancel subscribes to our token or polls `aborted`
       const done = onCancel(signal, () => {
         if (!this.pending.delete(id)) return;
         this.transport.post({ type: 'cancel', id: this.nextId(), target: id });
-        reject(new EngineError('CANCELLED', CANCELLED_MESSAGE));
+        reject(new FaceShiftError('CANCELLED', CANCELLED_MESSAGE));
       });
       this.pending.set(id, {
         expect, onProgress,
@@ -143,7 +137,7 @@ export class MessageEngineClient implements EngineClient {
       } catch (e) {
         this.pending.delete(id);
         done();
-        reject(new EngineError('INTERNAL', `Could not reach the FaceShift engine (${(e as Error).message}). Close and reopen the panel.`));
+        reject(new FaceShiftError('ENGINE', `Could not reach the FaceShift engine (${(e as Error).message}). Close and reopen the panel.`));
       }
     });
   }
@@ -156,8 +150,9 @@ export class MessageEngineClient implements EngineClient {
       return;
     }
     this.pending.delete(r.id);
-    if (r.type === 'error') p.reject(new EngineError(r.code, r.message));
-    else if (r.type !== p.expect) p.reject(new EngineError('INTERNAL', `The engine answered "${r.type}" to a request that expects "${p.expect}".`));
+    // an error reply keeps the engine's code and words: the use case and the panel map the code
+    if (r.type === 'error') p.reject(new FaceShiftError(r.code, r.message));
+    else if (r.type !== p.expect) p.reject(new FaceShiftError('INTERNAL', `The engine answered "${r.type}" to a request that expects "${p.expect}".`));
     else p.resolve(r);
   }
 }

@@ -2,7 +2,7 @@
 import sharp from 'sharp';
 import type { RGBAImage } from '../../../src/core/image';
 import { EngineService } from '../../../src/engine/service';
-import { createNodeEngine } from '../../../src/runtime/node';
+import { createNodeEngine } from '../../../src/platform/node';
 import type { FaceEngine } from '../../../src/engine/engine';
 import { FaceShiftController } from '../../../src/hosts/photoshop/controller';
 import { MessageEngineClient, webviewTransport } from '../../../src/hosts/photoshop/webview-client';

@@ -26,7 +26,7 @@ import { createHash } from 'crypto';
 import { RGBAImage, resizeArea } from '../../../src/core/image';
 import type {
   DocumentInfo, HistorySuspension, LayerInfo, ModalContext, PhotoshopHost, PixelBounds, PixelData, PixelsRead,
-} from '../../../src/hosts/photoshop/controller';
+} from '../../../src/hosts/photoshop/ports';
 
 /** A layer as Photoshop keeps it: what the plugin can ask about (LayerInfo, less the derived bounds) plus its pixels. */
 export interface SimLayer extends Omit<LayerInfo, 'bounds'> {

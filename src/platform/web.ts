@@ -1,0 +1,56 @@
+/**
+ * The engine for browser pages (Photopea page, Photoshop engine page), the counterpart of
+ * node.ts: model files fetched from a folder beside the page, onnxruntime-web (WebGPU, else
+ * WASM), the tfjs detector and face mesh. The runtime files (ort/, tfjs/) sit beside the page
+ * too; nothing is fetched from elsewhere. Wiring only: every piece is a runtime/ adapter.
+ */
+import * as ort from 'onnxruntime-web/webgpu';
+import { validateManifest } from '../models/manifest';
+import { FaceEngine } from '../engine/engine';
+import type { EngineConfigOverrides } from '../engine/config';
+import { OrtWebRuntime, WebDevice } from '../runtime/onnx.web';
+import { FaceDetector, initTfjsWasm, readDetectorWeights } from '../runtime/detector';
+import { TfjsFaceMesh, landmarksEntry, readLandmarksWeights } from '../runtime/landmarks';
+import { resolveUrl, webModelFiles } from '../runtime/files.web';
+import type { WebBackend } from '../runtime/net';
+
+export type { WebBackend } from '../runtime/net';
+/** SHA-256 for pages (WebCrypto, or JS where it is missing): also what a page keys its caches by. */
+export { sha256Web } from '../runtime/files.web';
+export type { WebDevice } from '../runtime/onnx.web';
+
+/**
+ * The binary of onnxruntime-web/webgpu (its asyncify build). It is the only runtime file ORT
+ * fetches: with its URL given, the bundle uses its embedded Emscripten glue, so no .mjs is
+ * imported at run time (module loading is what file-like schemes in webviews refuse most often).
+ */
+export const ORT_WASM = 'ort-wasm-simd-threaded.asyncify.wasm';
+
+export interface WebEngineOptions {
+  /** The models folder: a URL, absolute or relative to the page (e.g. "models/"). */
+  baseUrl: string;
+  device?: WebDevice;
+  /** The folder holding ort/ (ORT_WASM) and tfjs/ (tfjs-backend-wasm*.wasm); default: the page's folder. */
+  runtimeUrl?: string;
+  config?: EngineConfigOverrides;
+}
+
+export interface WebEngine { engine: FaceEngine; backend: WebBackend }
+
+/** The `device` URL parameter of a page: auto (default), webgpu or wasm. */
+export function deviceParam(search: string): WebDevice {
+  const d = new URLSearchParams(search).get('device');
+  return d === 'webgpu' || d === 'wasm' ? d : 'auto';
+}
+
+export async function createWebEngine(opts: WebEngineOptions): Promise<WebEngine> {
+  const runtimeBase = resolveUrl(opts.runtimeUrl ?? './');
+  const files = webModelFiles(opts.baseUrl);
+  const manifest = validateManifest(JSON.parse(new TextDecoder().decode(await files.read('manifest.json'))));
+  const runtime = new OrtWebRuntime(ort, { device: opts.device ?? 'auto', wasmPaths: { wasm: resolveUrl(`ort/${ORT_WASM}`, runtimeBase) } });
+  await initTfjsWasm(resolveUrl('tfjs/', runtimeBase));
+  const detector = await FaceDetector.load(await readDetectorWeights(files, manifest));
+  const landmarks = manifest.landmarks ? await TfjsFaceMesh.load(await readLandmarksWeights(files, manifest), landmarksEntry(manifest)) : undefined;
+  const engine = await FaceEngine.create({ manifest, files, runtime, detector, landmarks, config: opts.config });
+  return { engine, backend: await runtime.backend() };
+}
