@@ -2,7 +2,7 @@
  * Web builds, one config per target (`npx webpack --config-name <name>` builds one):
  *   photopea          dist/photopea/            the Photopea plugin page (static, self-contained)
  *   photoshop-engine  dist/photoshop/engine/    the engine page the Photoshop panel's webview loads
- *   photoshop-panel   dist/photoshop/           the UXP panel (only when its sources exist)
+ *   photoshop-panel   dist/photoshop/           the UXP panel
  * Browser pages carry their runtime files beside the bundle (ort/, tfjs/) and the models
  * (models/), so they work from any static host with no other network access.
  */
@@ -19,7 +19,7 @@ const TFJS_WASM_DIST = path.join(path.dirname(require.resolve('@tensorflow/tfjs-
 
 /**
  * onnxruntime-web/webgpu's ESM bundle embeds its Emscripten glue and fetches one binary, the
- * asyncify build; src/runtime/web.ts points ORT at our copy (ORT_WASM there), so no .mjs is needed.
+ * asyncify build; src/platform/web.ts points ORT at our copy (ORT_WASM there), so no .mjs is needed.
  */
 const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.wasm'];
 /** tfjs-backend-wasm picks one of these by browser features (SIMD, threads). */
@@ -183,12 +183,7 @@ function photoshopPanel(mode) {
 
 module.exports = (env = {}, argv = {}) => {
   const mode = argv.mode ?? 'production';
-  const configs = [photopea(mode), photoshopEngine(mode)];
-  const panel = ['src/hosts/photoshop/index.ts', 'src/hosts/photoshop/index.html', 'manifest.json'];
-  if (panel.every((f) => fs.existsSync(path.join(ROOT, f)))) configs.push(photoshopPanel(mode));
-  else if (!argv.configName || argv.configName.includes('photoshop-panel')) {
-    console.warn(`[faceshift] photoshop-panel skipped: ${panel.filter((f) => !fs.existsSync(path.join(ROOT, f))).join(', ')} missing.`);
-  }
+  const configs = [photopea(mode), photoshopEngine(mode), photoshopPanel(mode)];
   // One compiler at a time: the machines this builds on are small.
   configs.parallelism = 1;
   return configs;

@@ -9,7 +9,8 @@ import * as path from 'path';
 import * as http from 'http';
 import { spawnSync } from 'child_process';
 import type { AddressInfo } from 'net';
-import { chromium, BrowserContext } from 'playwright-core';
+import { chromium, BrowserContext, Page } from 'playwright-core';
+import type { Reply, Request } from '../../src/engine/protocol';
 import { PHOTOS } from '../helpers/photos';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -106,4 +107,38 @@ export function useBrowser(): { server: () => Served; browser: () => Browser } {
     await server?.close();
   });
   return { server: () => server!, browser: () => browser! };
+}
+
+/**
+ * The Photoshop panel's engine page (dist/photoshop/engine) driven over its JSON protocol, as the
+ * panel's webview bridge does: window.uxpHost is shimmed to collect replies (copied through JSON).
+ */
+export interface EnginePage {
+  page: Page;
+  send(msg: Request, asString?: boolean): Promise<void>;
+  /** The reply of `type` (or an error) to request `id`. */
+  reply<T extends Reply['type']>(id: string, type: T | 'error', timeoutMs?: number): Promise<Extract<Reply, { type: T | 'error' }>>;
+  /** Every reply so far to request `id`. */
+  replies(id: string): Promise<Reply[]>;
+}
+
+export async function openEnginePage(browser: Browser, url: string): Promise<EnginePage> {
+  type W = Window & { __replies: Reply[]; uxpHost: { postMessage(m: unknown): void } };
+  const page = await browser.context.newPage();
+  await page.addInitScript(() => {
+    const w = window as unknown as W;
+    w.__replies = [];
+    w.uxpHost = { postMessage: (m: unknown) => { w.__replies.push(JSON.parse(JSON.stringify(m))); } };
+  });
+  await page.goto(url);
+  return {
+    page,
+    send: (msg, asString = false) => page.evaluate(([m, str]) => { window.postMessage(str ? JSON.stringify(m) : m, '*'); }, [msg, asString] as const),
+    reply: async (id, type, timeoutMs = 200_000) => {
+      const match = ([i, t]: readonly [string, string]) => (window as unknown as W).__replies.find((r) => r.id === i && (r.type === t || r.type === 'error'));
+      await page.waitForFunction(match, [id, type] as const, { timeout: timeoutMs });
+      return page.evaluate(match, [id, type] as const) as never;
+    },
+    replies: (id) => page.evaluate((i) => (window as unknown as W).__replies.filter((r) => r.id === i), id),
+  };
 }

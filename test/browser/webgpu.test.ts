@@ -1,77 +1,87 @@
 /**
- * The built page's engine on both onnxruntime-web backends in Chromium: WebGPU (a software
- * adapter on machines without a GPU, about 100x slower, hence one small face, no upscale) and
- * WASM must give the same face, within 2/255 on every patch pixel.
+ * The built engine page on both onnxruntime-web backends in Chromium: WebGPU (a software adapter
+ * on machines without a GPU, about 100x slower, hence one small face, no upscale) and WASM must
+ * give the same face, within 2/255 on every patch pixel. Both engines are driven through the
+ * protocol the Photoshop panel speaks (no hooks in the pages): the same preview, faces and
+ * regions go to each.
  */
-import { useBrowser } from './support';
+import sharp from 'sharp';
+import { openEnginePage, useBrowser } from './support';
+import { photo } from '../helpers/photos';
+import { decodeWireImage, encodeWireImage } from '../../src/engine/protocol';
+import type { DetectedFace } from '../../src/core/faces';
+import { cropRGBA } from '../../src/core/image';
 
 jest.setTimeout(300_000);
-
-interface Comparison {
-  gpuBackend: string; runtime: string; faces: number; box: unknown; boxGpu: unknown;
-  maxDiff: number; meanDiff: number; pixels: number; wasmMs: number; gpuMs: number; changed: number;
-}
 
 describe('the engine on WebGPU and on WASM in Chromium', () => {
   const env = useBrowser();
 
   test('one face, upscale off: WebGPU matches WASM within 2/255', async () => {
-    const page = await env.browser().context.newPage();
-    await page.goto(`http://localhost:${env.server().port}/plugin/index.html?device=wasm`);
-    await page.waitForFunction(() => typeof (window as unknown as { faceshift?: unknown }).faceshift === 'object');
-    const r = await page.evaluate(async (photoUrl): Promise<Comparison> => {
-      // the page's diagnostics handle (src/hosts/photopea/index.ts)
-      type Img = { width: number; height: number; data: Uint8ClampedArray };
-      type Patch = { box: unknown; rgba: Img; mask: Img };
-      type Engine = {
-        detect(src: unknown): Promise<unknown[]>;
-        run(src: unknown, o: unknown, faces: unknown[]): Promise<{ faces: { patch: Patch }[] }>;
-        runtimeName: string;
-      };
-      const fs = (window as unknown as { faceshift: {
-        ready: Promise<{ engine: Engine; backend: string }>;
-        createWebEngine(o: unknown): Promise<{ engine: Engine; backend: string }>;
-        decodeWireImage(b: ArrayBuffer): Promise<{ image: Img; bitmap: ImageBitmap }>;
-        BitmapPhotoSource: new (i: Img, b: ImageBitmap) => unknown;
-      } }).faceshift;
-      const { engine: wasm, backend } = await fs.ready;
-      if (backend !== 'wasm') throw new Error(`expected the wasm engine first, got ${backend}`);
-      const { image, bitmap } = await fs.decodeWireImage(await (await fetch(photoUrl)).arrayBuffer());
-      const src = new fs.BitmapPhotoSource(image, bitmap);
-      const faces = await wasm.detect(src);
-      const opts = { direction: 'female2male', upscale: false, faces: 'largest' };
-      let t = performance.now();
-      const a = await wasm.run(src, opts, faces);
-      const wasmMs = performance.now() - t;
-      const gpu = await fs.createWebEngine({ baseUrl: 'models/', device: 'webgpu' });
-      t = performance.now();
-      const b = await gpu.engine.run(src, opts, faces);
-      const gpuMs = performance.now() - t;
-      const pa = a.faces[0].patch, pb = b.faces[0].patch;
-      let max = 0, sum = 0, n = 0, changed = 0;
-      for (let i = 0; i < pa.rgba.data.length; i++) {
-        if (i % 4 === 3) continue;
-        const dv = Math.abs(pa.rgba.data[i] - pb.rgba.data[i]);
-        max = Math.max(max, dv); sum += dv; n++;
+    const base = `http://127.0.0.1:${env.server().port}/ps/engine/index.html`;
+    const [wasm, gpu] = [await openEnginePage(env.browser(), `${base}?device=wasm`), await openEnginePage(env.browser(), `${base}?device=webgpu`)];
+    const { data, info } = await sharp(photo('nasa_astronaut_collins')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const image = { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
+    const size = { width: image.width, height: image.height };
+
+    const backends: string[] = [];
+    for (const [e, id] of [[wasm, 'w0'], [gpu, 'g0']] as const) {
+      await e.send({ type: 'init', id });
+      const ready = await e.reply(id, 'ready');
+      if (ready.type !== 'ready') throw new Error(ready.message);
+      backends.push(ready.backend);
+    }
+    expect(backends).toEqual(['wasm', 'webgpu']);
+
+    // detection and regions from the wasm page; both engines then transform the very same input
+    await wasm.send({ type: 'detect', id: 'w1', photo: size, preview: encodeWireImage(image, 4) });
+    const found = await wasm.reply('w1', 'faces');
+    if (found.type !== 'faces') throw new Error(found.message);
+    expect(found.faces).toHaveLength(1);
+    const faces = found.faces as DetectedFace[];
+    await wasm.send({ type: 'regions', id: 'w2', photo: size, faces, direction: 'female2male' });
+    const regions = await wasm.reply('w2', 'regions');
+    if (regions.type !== 'regions') throw new Error(regions.message);
+    const wireRegions = regions.boxes.map((b) => ({ box: b, image: encodeWireImage(cropRGBA(image, b.x, b.y, b.width, b.height), 4) }));
+    const options = { direction: 'female2male', upscale: false };
+
+    const patches = [];
+    const ms: number[] = [];
+    let runtime = '';
+    for (const [e, id] of [[wasm, 'w3'], [gpu, 'g3']] as const) {
+      const t = Date.now();
+      await e.send({ type: 'transform', id, photo: size, faces, regions: wireRegions, options });
+      const r = await e.reply(id, 'result', 280_000);
+      if (r.type !== 'result') throw new Error(r.message);
+      ms.push(Date.now() - t);
+      patches.push(r.patches[0]);
+      if (id === 'g3') {
+        await e.send({ type: 'init', id: 'g4' });
+        const again = await e.reply('g4', 'ready');
+        if (again.type === 'ready') runtime = again.runtime;
       }
-      // the patch must differ from the photo under its mask (the net really ran)
-      const bx = pa.box as { x: number; y: number; width: number; height: number };
-      for (let y = 0; y < bx.height; y++) for (let x = 0; x < bx.width; x++) {
-        const s = (y * bx.width + x) * 4, p = ((bx.y + y) * image.width + bx.x + x) * 4;
-        if (pa.mask.data[y * bx.width + x] > 128 && Math.abs(pa.rgba.data[s] - image.data[p]) > 8) changed++;
-      }
-      return {
-        gpuBackend: gpu.backend, runtime: gpu.engine.runtimeName, faces: faces.length, box: pa.box, boxGpu: pb.box,
-        maxDiff: max, meanDiff: sum / n, pixels: n / 3, wasmMs, gpuMs, changed,
-      };
-    }, `http://localhost:${env.server().port}/photos/nasa_astronaut_collins.png`);
-    console.log(`WebGPU vs WASM, one face ${JSON.stringify(r.box)}: max |diff| ${r.maxDiff}/255, mean ${r.meanDiff.toFixed(3)}; `
-      + `wasm ${Math.round(r.wasmMs)} ms, webgpu (${r.runtime}) ${Math.round(r.gpuMs)} ms`);
-    expect(r.gpuBackend).toBe('webgpu');
-    expect(r.faces).toBe(1);
-    expect(r.boxGpu).toEqual(r.box);
-    expect(r.changed).toBeGreaterThan(100);
-    expect(r.maxDiff).toBeLessThanOrEqual(2);
-    await page.close();
+    }
+    const [pa, pb] = patches;
+    expect(pb.box).toEqual(pa.box);
+    const a = decodeWireImage(pa.rgba), b = decodeWireImage(pb.rgba), mask = decodeWireImage(pa.mask);
+    let max = 0, sum = 0, n = 0, changed = 0;
+    for (let i = 0; i < a.data.length; i++) {
+      if (i % 4 === 3) continue;
+      const dv = Math.abs(a.data[i] - b.data[i]);
+      max = Math.max(max, dv); sum += dv; n++;
+    }
+    // the patch must differ from the photo under its mask (the net really ran)
+    const bx = pa.box;
+    for (let y = 0; y < bx.height; y++) for (let x = 0; x < bx.width; x++) {
+      const s = (y * bx.width + x) * 4, p = ((bx.y + y) * image.width + bx.x + x) * 4;
+      if (mask.data[y * bx.width + x] > 128 && Math.abs(a.data[s] - image.data[p]) > 8) changed++;
+    }
+    console.log(`WebGPU vs WASM, one face ${JSON.stringify(pa.box)}: max |diff| ${max}/255, mean ${(sum / n).toFixed(3)}; `
+      + `wasm ${ms[0]} ms, webgpu (${runtime}) ${ms[1]} ms`);
+    expect(runtime).toMatch(/webgpu/);
+    expect(changed).toBeGreaterThan(100);
+    expect(max).toBeLessThanOrEqual(2);
+    await wasm.page.close();
+    await gpu.page.close();
   });
 });
