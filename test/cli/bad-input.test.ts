@@ -8,7 +8,8 @@ import * as path from 'path';
 import * as crypto from 'crypto';
 import { spawn, spawnSync } from 'child_process';
 import sharp from 'sharp';
-import { main, EXIT, fsMessage } from '../../src/cli/main';
+import { main, EXIT } from '../../src/cli/main';
+import { fsMessage } from '../../src/cli/files';
 import { photo } from '../helpers/photos';
 import { MODELS } from '../helpers/manifest';
 

@@ -8,16 +8,15 @@
 import type { DetectedFace, FaceSelection } from '../../core/faces';
 import { describeFaces } from '../../core/faces';
 import type { RGBAImage } from '../../core/image';
-import { FaceShiftError, errorCode, throwIfCancelled } from '../../core/errors';
+import { FaceShiftError, errorCode } from '../../core/errors';
 import type { EngineInfo } from '../../engine/engine';
 import type { EnginePort } from '../../app/engine-port';
 import { HostWords, messages } from '../../app/messages';
-import { FaceShiftSettings, OpenedDocument, RunProgress, RunStage, TransformOutcome, UseCase, findFaces, transformDocument } from '../../app/transform';
+import { FaceShiftSettings, RunProgress, RunStage, TransformOutcome, UseCase, findFaces, transformDocument } from '../../app/transform';
 import { PreviewView, previewFace } from '../../app/preview';
-import { sha256Web } from '../../platform/web';
 import { PhotopeaScriptError, PhotopeaTimeoutError } from './bridge';
 import { DocumentSignature, PhotopeaHost, PhotopeaHostError } from './host';
-import { BitmapPhotoSource, decodeImage, encodePngDataUrl, layerImages } from './image';
+import { PhotopeaDocument } from './document';
 
 /** The panel's words for what to do. */
 const WORDS: HostWords = {
@@ -76,16 +75,13 @@ export const OUTSIDE_PHOTOPEA = 'FaceShift works inside Photopea: open www.photo
 /** The preview reuses the document read for a change less than this ago; after a pause it reads it again. */
 const PREVIEW_REUSE_MS = 5000;
 
-/** The document as last read, with its faces once found (the preview and the runs start from it). */
-interface ReadDocument { key: string; readAt: number; doc: DocumentSignature; image: RGBAImage; source: BitmapPhotoSource; faces?: DetectedFace[] }
-
 export class PhotopeaPanel {
   readonly el: Elements;
   private engine: EnginePort | null = null;
   private info: EngineInfo | null = null;
   private busy: AbortController | null = null;
-  /** the document as last exported, with its faces (cached by the exported image's digest) */
-  private current: ReadDocument | null = null;
+  /** the document as last exported, with its faces (the source and sink of every run) */
+  private readonly document: PhotopeaDocument;
   /** the last successful run, for the curious */
   lastRun: RunSummary | null = null;
   /** Photopea's answer to the handshake: null while waiting */
@@ -105,6 +101,7 @@ export class PhotopeaPanel {
 
   constructor(private readonly host: PhotopeaHost, doc: Document = document) {
     this.el = elements(doc);
+    this.document = new PhotopeaDocument(host);
     const { strength, strengthValue, run, cancel, find, direction, faceSelect, previewToggle, previewRefresh } = this.el;
     strength.addEventListener('input', () => { strengthValue.textContent = `${strength.value}%`; this.schedulePreview(); });
     direction.addEventListener('change', () => this.schedulePreview(0));
@@ -113,7 +110,7 @@ export class PhotopeaPanel {
     find.addEventListener('click', () => { void this.findFaces(); });
     cancel.addEventListener('click', () => this.cancel());
     previewToggle.addEventListener('click', () => { this.live.showBefore = !this.live.showBefore; this.drawPreview(); });
-    previewRefresh.addEventListener('click', () => { this.current = null; this.schedulePreview(0); });
+    previewRefresh.addEventListener('click', () => { this.document.current = null; this.schedulePreview(0); });
     this.setBusy(false);
   }
 
@@ -174,7 +171,7 @@ export class PhotopeaPanel {
   private setBusy(busy: boolean, cancellable = busy): void {
     const off = busy || !this.usable;
     for (const c of [this.el.run, this.el.find, this.el.direction, this.el.strength, this.el.faceSelect, this.el.upscale, this.el.previewToggle, this.el.previewRefresh]) c.disabled = off;
-    if (!off && this.current?.faces?.length === 1) this.el.faceSelect.disabled = true; // nothing to choose
+    if (!off && this.document.current?.faces?.length === 1) this.el.faceSelect.disabled = true; // nothing to choose
     this.el.cancel.disabled = !busy || !cancellable;
   }
 
@@ -207,32 +204,15 @@ export class PhotopeaPanel {
     faceSelect.disabled = !this.usable || !!this.busy;
   }
 
-  /**
-   * The use case's view of Photopea: the source is the exported document (faces kept for the same
-   * pixels, by digest; `reuseFor` ms: a document read that recently is not exported again).
-   */
+  /** The use case's view of Photopea (`reuseFor` ms: a document read that recently is not exported again). */
   private useCase(reuseFor = 0): UseCase {
-    const open = async (): Promise<OpenedDocument> => {
-      const c = this.current;
-      if (c && performance.now() - c.readAt < reuseFor) {
-        c.readAt = performance.now(); // a session of changes keeps reusing it
-        return { source: c.source, faces: c.faces };
-      }
-      const { doc, png } = await this.host.exportDocument();
-      const { image, bitmap } = await decodeImage(png);
-      const key = await sha256Web(new Uint8Array(png));
-      const faces = c && c.key === key ? c.faces : undefined;
-      this.current = { key, readAt: performance.now(), doc, image, source: new BitmapPhotoSource(image, bitmap), faces };
-      return { source: this.current.source, faces };
-    };
-    return { engine: this.engine!, open, words: WORDS };
+    return { engine: this.engine!, open: () => this.document.open(reuseFor), words: WORDS };
   }
 
   /** The faces as soon as they are known: kept with the document, listed in the picker. */
   private readonly onFaces = (faces: DetectedFace[]) => {
-    if (!this.current) return;
-    this.current.faces = faces;
-    this.showFaces(faces, this.current.image);
+    this.document.keepFaces(faces);
+    if (this.document.current) this.showFaces(faces, this.document.current.image);
   };
 
   // -------------------------------------------------------------------------------------------
@@ -267,10 +247,10 @@ export class PhotopeaPanel {
       // changes in a burst reuse the document as read; later ones read it again (the user may have edited it)
       const p = await previewFace(this.useCase(PREVIEW_REUSE_MS), s, {
         signal, onFaces: this.onFaces,
-        reuseView: () => (this.live.view && this.live.view.key === this.current?.key ? this.live.view.view : null),
+        reuseView: () => (this.live.view && this.live.view.key === this.document.current?.key ? this.live.view.view : null),
       });
       if (signal.aborted) return;
-      this.live.view = { key: this.current!.key, view: p.view };
+      this.live.view = { key: this.document.current!.key, view: p.view };
       this.live.before = p.before;
       this.live.after = p.after;
       this.drawPreview();
@@ -329,21 +309,8 @@ export class PhotopeaPanel {
     try {
       await this.stopPreview(); // one engine run at a time
       const settings = this.settings(); // the face chosen before the list is refreshed from this document
-      const r = await transformDocument({
-        ...this.useCase(),
-        sink: {
-          write: async (layer, name, call) => {
-            const { doc, image } = this.current!;
-            const images = layerImages(layer, image);
-            const [pixels, mask] = await Promise.all([encodePngDataUrl(images.pixels), encodePngDataUrl(images.mask)]);
-            throwIfCancelled(call.signal);
-            // Past this point Photopea is being written to: finish rather than leave half a layer.
-            this.setBusy(true, false);
-            await this.host.insertLayer(doc, { box: layer.box, pixels, mask }, name);
-            return doc;
-          },
-        },
-      }, settings, { signal, onFaces: this.onFaces, onProgress: (p) => this.progress(p) });
+      const r = await transformDocument({ ...this.useCase(), sink: this.document.sink(() => this.setBusy(true, false)) },
+        settings, { signal, onFaces: this.onFaces, onProgress: (p) => this.progress(p) });
       this.lastRun = r;
       this.progress(null);
       this.el.progress.value = 1;
