@@ -9,6 +9,7 @@ import { AlignTemplate, alignFace, alignmentTransform, meshCropTransform, meshTo
 import { faceMask, faceOvalContour, featherForFace, landmarkFaceMask, mapPoints } from '../core/mask';
 import type { FaceMesh } from '../runtime/landmarks';
 import { FacePatch, MAX_STRENGTH, pasteBack } from '../core/blend';
+import type { ColorPolicy } from '../core/color';
 import {
   DetectedFace, DetectionView, FaceSelection, CONFIDENT_SCORE, MAX_KEYPOINT_SHIFT, implausibility, mapDetection, mergeDetections, paddedViews, planDetectionViews,
   rotatedViews, selectFaces, faceSize, orderFaces, smallestFindableFace, keypointShift, viewTransform,
@@ -49,8 +50,13 @@ export interface TransformOptions {
   upscale?: boolean;
   /** Faces smaller than this (box side, photo pixels) are skipped and reported. */
   minFaceSize?: number;
-  /** Match the new face's colour to the photo inside the mask (default: the model's setting, else on). */
+  /**
+   * The user's switch for colour matching: false pastes the net's colours as they are ('none');
+   * true or unset uses the model's measured policy (manifest `colorPolicy`), or 'reinhard' where that is 'none'.
+   */
   colorMatch?: boolean;
+  /** A colour policy that overrides both (the evaluation compares them). */
+  colorPolicy?: ColorPolicy;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -120,22 +126,23 @@ export class FaceEngine {
   }
 
   /**
-   * The paste-back mask of a face at `faceSide` (the pasted face's resolution): the face mesh's
+   * The paste-back mask of a face (square, at the crop's size or the face's if smaller): the face mesh's
    * oval (forehead to chin, jaw included, no background), kept off the crop's padded border; the
    * rounded box when there is no mesh or it does not see a face (score below 0.5).
    */
   private async pasteMask(region: RGBAImage, regionBox: Box, face: DetectedFace, faceSide: number): Promise<Float32Array> {
-    const box = faceMask(faceSide);
     const zoom = this.manifest.landmarks?.input.crop?.zoomOut;
-    if (!this.landmarks || !zoom) return box;
+    // the mask is smooth: built at the crop's size at most, paste-back resamples it into the photo
+    const side = Math.min(faceSide, this.cropSize());
+    if (!this.landmarks || !zoom) return faceMask(side);
     const M = 192;
     // the mesh looks at more of the photo than the net's crop (zoomed out): regionFor() covers it
     const toMesh = meshCropTransform(face.keypoints, this.template, M, zoom);
-    const crop = warpAffine(region, composeAffine([1, 0, -regionBox.x, 0, 1, -regionBox.y], invertAffine(toMesh)), M, M);
+    // 3x3 samples a pixel at most: the mesh needs the face's shape, not its finest detail (a portrait's
+    // face would otherwise cost up to 64 samples a pixel)
+    const crop = warpAffine(region, composeAffine([1, 0, -regionBox.x, 0, 1, -regionBox.y], invertAffine(toMesh)), M, M, 3);
     const { score, points } = await this.landmarks.mesh(crop);
-    if (!(score >= 0.5)) return box;
-    // The mask is smooth: build it at the crop's size at most, then resample to the face's.
-    const side = Math.min(faceSide, this.cropSize());
+    if (!(score >= 0.5)) return faceMask(side);
     const k = side / M;
     const toSide = composeAffine([k, 0, 0, 0, k, 0], meshToAlignedCrop(M, zoom));
     const feather = featherForFace(side * 0.6);
@@ -149,9 +156,7 @@ export class FaceEngine {
         oval[y * side + x] = Math.min(oval[y * side + x], t * t * (3 - 2 * t));
       }
     }
-    if (side === faceSide) return oval;
-    const r = side / faceSide;
-    return warpGray({ width: side, height: side, data: oval }, [r, 0, 0, 0, r, 0], faceSide, faceSide, 0);
+    return oval;
   }
 
   get runtimeName(): string { return this.runtime.name; }
@@ -359,7 +364,7 @@ export class FaceEngine {
       const patch = pasteBack({
         photo: { width: source.width, height: source.height, region, regionBox },
         face: faceImg, fromCrop, cropSize: size, strength, mask,
-        colorMatch: opts.colorMatch ?? model.colorMatch ?? true,
+        color: colorPolicyFor(model, opts),
         ...(detail ? { crop: aligned.image, netOutput: fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range) } : {}),
       });
       timings.paste += now() - t;
@@ -412,3 +417,11 @@ function rescale(data: Float32Array, from: [number, number], to: [number, number
   return data.map((v) => (v - from[0]) * k + to[0]);
 }
 
+/** The colour policy a run pastes with: an explicit policy, else the user's switch over the model's measured one. */
+export function colorPolicyFor(model: TransformModel, opts: Pick<TransformOptions, 'colorMatch' | 'colorPolicy'>): ColorPolicy {
+  if (opts.colorPolicy) return opts.colorPolicy;
+  const measured = model.colorPolicy ?? 'reinhard';
+  if (opts.colorMatch === false) return 'none';
+  if (opts.colorMatch === true && measured === 'none') return 'reinhard';
+  return measured;
+}

@@ -113,7 +113,7 @@ describe('engine', () => {
       const model = shippedTransform(direction); // its colour policy is pinned in test/models/manifest.test.ts
       const opts = { direction, upscale: false, faces: 'largest' as const };
       const byDefault = (await engine.run(new MemoryPhotoSource(img), opts, faces)).faces[0].patch;
-      const flipped = (await engine.run(new MemoryPhotoSource(img), { ...opts, colorMatch: !(model.colorMatch ?? true) }, faces)).faces[0].patch;
+      const flipped = (await engine.run(new MemoryPhotoSource(img), { ...opts, colorMatch: (model.colorPolicy ?? 'reinhard') === 'none' }, faces)).faces[0].patch;
       const { box, rgba, mask } = byDefault;
       const orig = cropRGBA(img, box.x, box.y, box.width, box.height);
       let changed = 0, changedVsFlipped = 0, inside = 0;
