@@ -23,7 +23,9 @@ import { createNodeEngine } from '../src/platform/node';
 import { decodePhoto, MemoryPhotoSource } from '../src/cli/photo';
 import { facesToLayer, compositeLayer } from '../src/core/layer';
 import { alignFace } from '../src/core/align';
-import { cosineSimilarity, quantile, mean } from '../src/core/metrics';
+import { cosineSimilarity, quantile, mean, seamStep } from '../src/core/metrics';
+import { cropRGBA } from '../src/core/image';
+import { ColorPolicy, isColorPolicy } from '../src/core/color';
 import { TransformModel, listDirections } from '../src/models/manifest';
 import type { RGBAImage } from '../src/core/image';
 import type { DetectedFace } from '../src/core/faces';
@@ -35,9 +37,13 @@ import { readLabels, splitOf } from './prepare-dataset';
 const ROOT = path.resolve(__dirname, '..');
 
 export interface CompositeResult {
-  direction: string; model: string; scale: number; paste: string; n: number; missed: number;
+  direction: string; model: string; scale: number; paste: string;
+  /** The colour policy used ('model' when the manifest's own). */
+  color: string; split: 'train' | 'val'; n: number; missed: number;
   flip: Rate; flipNoOp: Rate; realTarget: Rate; judge: string;
-  identityMedian: number; identityMean: number; seconds: number;
+  identityMedian: number; identityMean: number;
+  /** Median colour step the paste adds at the mask's edge (metrics.seamStep, Delta E). */
+  seamMedian: number; seconds: number;
 }
 
 /** UTKFace's labels (scripts/prepare-dataset.ts reads them) with its split (5 % of files by hash are val). */
@@ -46,9 +52,9 @@ export function labelsWithSplit(dataset: string): PackItem[] {
 }
 
 /** Val items of a domain in a fixed order that does not follow the file list's (file names start with the age). */
-export function valItems(items: PackItem[], keep: (it: PackItem) => boolean, limit: number): PackItem[] {
+export function valItems(items: PackItem[], keep: (it: PackItem) => boolean, limit: number, split: 'train' | 'val' = 'val'): PackItem[] {
   const key = (it: PackItem) => crypto.createHash('sha1').update('eval:' + it.file).digest('hex');
-  return items.filter((it) => it.split === 'val' && keep(it)).map((it) => ({ it, k: key(it) }))
+  return items.filter((it) => it.split === split && keep(it)).map((it) => ({ it, k: key(it) }))
     .sort((a, b) => (a.k < b.k ? -1 : 1)).slice(0, limit).map((x) => x.it);
 }
 
@@ -69,6 +75,10 @@ async function loadPhoto(file: string, scale: number): Promise<RGBAImage> {
 export async function evaluateComposites(o: {
   models: string; dataset: string; limit: number; scales: number[]; pastes: ('detail' | 'replace')[];
   directions?: string[]; strength?: number; log?: (s: string) => void;
+  /** Colour policies to compare (default: the manifest's per model). */
+  colors?: (ColorPolicy | 'model')[];
+  /** Which photos: 'val' (default; never trained on) or 'train' (for choices that must not look at val). */
+  split?: 'train' | 'val';
 }): Promise<CompositeResult[]> {
   const log = o.log ?? ((s: string) => console.error(s));
   const engine = await createNodeEngine({ modelsDir: o.models, threads: 1 });
@@ -101,12 +111,15 @@ export async function evaluateComposites(o: {
   for (const direction of directions) {
     const model = engine.manifest.models.find((m): m is TransformModel => m.task === 'transform' && m.direction === direction)!;
     const src = domainOf(model.source);
-    const items = valItems(labels, (it) => adultColour(it) && it[src.attribute] === src.value, o.limit);
+    const split = o.split ?? 'val';
+    const items = valItems(labels, (it) => adultColour(it) && it[src.attribute] === src.value, o.limit, split);
+    const variants = o.pastes.flatMap((paste) => (o.colors ?? ['model' as const]).map((color) => ({ paste, color, key: `${paste}/${color}` })));
     const realVerdicts = await real(model.target);
     for (const scale of o.scales) {
       const t0 = Date.now();
       const before: RGBAImage[] = [];
-      const after: Record<string, RGBAImage[]> = Object.fromEntries(o.pastes.map((p) => [p, []]));
+      const after: Record<string, RGBAImage[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
+      const seams: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
       let missed = 0;
       for (const it of items) {
         const photo = await loadPhoto(path.join(o.dataset, 'images', it.file), scale);
@@ -114,26 +127,31 @@ export async function evaluateComposites(o: {
         const face = await findFace(photo);
         if (!face) { missed++; continue; }
         before.push(frame(photo, face));
-        for (const paste of o.pastes) {
-          const r = await engine.run(source, { direction, paste, strength: o.strength ?? 1 }, [face]);
+        for (const { paste, color, key } of variants) {
+          const r = await engine.run(source, {
+            direction, paste, strength: o.strength ?? 1, ...(color === 'model' ? {} : { colorPolicy: color }),
+          }, [face]);
           const layer = facesToLayer(r.faces.map((f) => f.patch));
-          after[paste].push(frame(layer ? compositeLayer(photo, layer) : photo, face));
+          after[key].push(frame(layer ? compositeLayer(photo, layer) : photo, face));
+          for (const { patch: { box, rgba, mask } } of r.faces) seams[key].push(seamStep(rgba, cropRGBA(photo, box.x, box.y, box.width, box.height), mask));
         }
       }
       const vb = await judges.judge(before);
-      for (const paste of o.pastes) {
-        const va = await judges.judge(after[paste]);
+      for (const { paste, color, key } of variants) {
+        const va = await judges.judge(after[key]);
         const sims = va.map((v, i) => cosineSimilarity(v.descriptor, vb[i].descriptor));
         const gender = src.attribute === 'gender';
         const res: CompositeResult = {
-          direction, model: model.id, scale, paste, n: va.length, missed,
+          direction, model: model.id, scale, paste, color: color === 'model' ? `model (${model.colorPolicy ?? 'reinhard'})` : color, split,
+          n: va.length, missed,
           flip: rate(va.map((v) => flipped(v, model.target))), flipNoOp: rate(vb.map((v) => flipped(v, model.target))),
           realTarget: rate(realVerdicts.map((v) => flipped(v, model.target))),
           judge: gender ? 'GEAR and FaceRes agree' : 'GEAR',
-          identityMedian: r4(quantile(sims, 0.5)), identityMean: r4(mean(sims)), seconds: Math.round((Date.now() - t0) / 1000),
+          identityMedian: r4(quantile(sims, 0.5)), identityMean: r4(mean(sims)),
+          seamMedian: r4(seams[key].length ? quantile(seams[key], 0.5) : 0), seconds: Math.round((Date.now() - t0) / 1000),
         };
         results.push(res);
-        log(`${direction} x${scale} ${paste}: flip ${rateStr(res.flip)} (no-op ${pct(res.flipNoOp.rate)}, real ${pct(res.realTarget.rate)}), identity median ${res.identityMedian}, n ${res.n}, missed ${missed}, ${res.seconds} s`);
+        log(`${direction} x${scale} ${paste} ${res.color} (${split}): flip ${rateStr(res.flip)} (no-op ${pct(res.flipNoOp.rate)}, real ${pct(res.realTarget.rate)}), identity median ${res.identityMedian}, seam ${res.seamMedian}, n ${res.n}, missed ${missed}, ${res.seconds} s`);
       }
     }
   }
@@ -141,11 +159,47 @@ export async function evaluateComposites(o: {
   return results;
 }
 
+/**
+ * The colour policy per direction, from composites of photos the models trained on (--split train:
+ * the choice must not look at the validation photos): the highest flip rate over all sizes, and among
+ * the policies within `tolerance` of it (about one face at each size), the smallest seam.
+ */
+export function chooseColorPolicies(rs: CompositeResult[], tolerance = 0.05): Record<string, { policy: string; flip: number; seam: number }> {
+  const out: Record<string, { policy: string; flip: number; seam: number }> = {};
+  for (const direction of [...new Set(rs.map((r) => r.direction))]) {
+    const byPolicy = new Map<string, CompositeResult[]>();
+    for (const r of rs.filter((x) => x.direction === direction)) byPolicy.set(r.color, [...(byPolicy.get(r.color) ?? []), r]);
+    const scored = [...byPolicy].map(([policy, xs]) => {
+      const n = xs.reduce((t, x) => t + x.n, 0);
+      return { policy, flip: r4(xs.reduce((t, x) => t + x.flip.rate * x.n, 0) / Math.max(1, n)), seam: r4(mean(xs.map((x) => x.seamMedian))) };
+    });
+    const best = Math.max(...scored.map((x) => x.flip));
+    out[direction] = scored.filter((x) => x.flip >= best - tolerance).sort((x, y) => x.seam - y.seam)[0];
+  }
+  return out;
+}
+
+/** Set each model's `colorPolicy` in the manifest text, keeping its formatting. */
+export function spliceColorPolicies(manifestText: string, byId: Record<string, string>): string {
+  let text = manifestText;
+  for (const [id, policy] of Object.entries(byId)) {
+    const at = text.indexOf(`"id": "${id}"`);
+    if (at < 0) throw new Error(`model ${id} is not in the manifest`);
+    const re = /"colorPolicy": "[a-z]+"/g;
+    re.lastIndex = at;
+    const m = re.exec(text);
+    const next = text.indexOf('"id": "', at + 1);
+    if (!m || (next >= 0 && m.index > next)) throw new Error(`model ${id} has no colorPolicy field to set`);
+    text = text.slice(0, m.index) + `"colorPolicy": "${policy}"` + text.slice(m.index + m[0].length);
+  }
+  return text;
+}
+
 export function compositeTable(rs: CompositeResult[]): string {
   return table([
-    ['direction', 'size', 'paste', 'n', 'flip', 'no-op', 'real target', 'x0.9 real', 'identity (median)', 'judge'],
-    ...rs.map((r) => [r.direction, `x${r.scale}`, r.paste, String(r.n), rateStr(r.flip), pct(r.flipNoOp.rate), pct(r.realTarget.rate),
-      pct(0.9 * r.realTarget.rate), r.identityMedian.toFixed(3), r.judge]),
+    ['direction', 'size', 'paste', 'colour', 'n', 'flip', 'no-op', 'real target', 'x0.9 real', 'identity (median)', 'seam (dE)', 'judge'],
+    ...rs.map((r) => [r.direction, `x${r.scale}`, r.paste, r.color, String(r.n), rateStr(r.flip), pct(r.flipNoOp.rate), pct(r.realTarget.rate),
+      pct(0.9 * r.realTarget.rate), r.identityMedian.toFixed(3), r.seamMedian.toFixed(2), r.judge]),
   ]);
 }
 
@@ -158,13 +212,38 @@ async function main() {
     .option('--paste <list>', 'paste-back modes', 'detail,replace')
     .option('--strength <k>', 'strength', '1')
     .option('--directions <list>', 'directions (default: every one in the manifest)')
+    .option('--colors <list>', 'colour policies to compare: reinhard,lightness,tone,none,model (default: model)')
+    .option('--split <split>', 'val (default) or train', 'val')
     .option('--out <file>', 'JSON report')
+    .option('--from <file>', 'take the results from this earlier --out report instead of running')
+    .option('--choose <file>', 'with --split train and --colors: choose each direction\'s colour policy, write the choice here and in the manifest')
     .parse().opts();
-  const results = await evaluateComposites({
+  const results: CompositeResult[] = o.from ? JSON.parse(fs.readFileSync(o.from, 'utf8')).results : await evaluateComposites({
     models: o.models, dataset: o.dataset, limit: +o.limit, scales: o.scales.split(',').map(Number),
-    pastes: o.paste.split(','), directions: o.directions?.split(','), strength: +o.strength,
+    pastes: o.paste.split(','), directions: o.directions?.split(','), strength: +o.strength, split: o.split,
+    colors: o.colors?.split(',').map((c: string) => {
+      if (c !== 'model' && !isColorPolicy(c)) throw new Error(`unknown colour policy "${c}"`);
+      return c as ColorPolicy | 'model';
+    }),
   });
   console.log(compositeTable(results));
+  if (o.choose) {
+    if (results.some((r) => r.split !== 'train')) throw new Error('--choose looks only at training photos: run with --split train');
+    const chosen = chooseColorPolicies(results);
+    const manifestPath = path.join(o.models, 'manifest.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as { models: { id: string; direction?: string }[] };
+    const byId = Object.fromEntries(manifest.models.filter((m) => m.direction && chosen[m.direction]).map((m) => [m.id, chosen[m.direction!].policy]));
+    fs.writeFileSync(manifestPath, spliceColorPolicies(fs.readFileSync(manifestPath, 'utf8'), byId));
+    fs.writeFileSync(o.choose, JSON.stringify({
+      date: new Date().toISOString().slice(0, 10),
+      rule: 'per direction: the highest flip rate over both sizes on training-split composites (the choice never looks at validation photos); '
+        + 'among policies within 5 points of it, the smallest seam (median colour step the paste adds at the mask edge, Delta E)',
+      command: `tsx scripts/eval-composite.ts ${process.argv.slice(2).join(' ')}`,
+      chosen: Object.fromEntries(Object.entries(chosen).map(([d, c]) => [d, c.policy])),
+      scores: chosen, results,
+    }, null, 2) + '\n');
+    for (const [d, c] of Object.entries(chosen)) console.log(`${d}: ${c.policy} (flip ${pct(c.flip)}, seam ${c.seam})`);
+  }
   if (o.out) {
     fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
     fs.writeFileSync(o.out, JSON.stringify({ date: new Date().toISOString().slice(0, 10), models: path.relative(ROOT, path.resolve(o.models)), results }, null, 2) + '\n');

@@ -172,3 +172,56 @@ export function desaturate(img: RGBAImage): RGBAImage {
   }
   return out;
 }
+
+/**
+ * How paste-back treats the net's colours (chosen per model by measurement, recorded in the manifest):
+ *   reinhard:  match the answer's Lab mean and spread to the photo's (drops any colour change);
+ *   lightness: match only L (keeps the net's hue and saturation change, drops its brightening or darkening);
+ *   tone:      remove the net's overall shift (its weighted median Lab change over the face) and keep its
+ *              local changes (lips, brows, beard) in colour and lightness;
+ *   none:      the net's colours as they are (skin tone is part of the change).
+ */
+export type ColorPolicy = 'reinhard' | 'lightness' | 'tone' | 'none';
+export const COLOR_POLICIES: readonly ColorPolicy[] = ['reinhard', 'lightness', 'tone', 'none'];
+
+export function isColorPolicy(v: unknown): v is ColorPolicy {
+  return typeof v === 'string' && (COLOR_POLICIES as readonly string[]).includes(v);
+}
+
+/** `output` (what a net made of `input`, same size) with its colours treated as `policy` says, under `mask`. */
+export function correctColor(output: RGBAImage, input: RGBAImage, mask: Float32Array, policy: ColorPolicy): RGBAImage {
+  switch (policy) {
+    case 'reinhard': return matchColor(output, input, mask);
+    case 'lightness': return matchColor(output, input, mask, { channels: [0] });
+    case 'tone': return removeShift(output, input, mask);
+    case 'none': return { width: output.width, height: output.height, data: new Uint8ClampedArray(output.data) };
+  }
+}
+
+/** Subtract the weighted median of the per-pixel Lab change: robust to the minority of pixels the net changed locally. */
+function removeShift(output: RGBAImage, input: RGBAImage, mask: Float32Array): RGBAImage {
+  if (output.width !== input.width || output.height !== input.height) {
+    throw new Error(`correctColor: output is ${output.width}x${output.height} but input is ${input.width}x${input.height}; they must match.`);
+  }
+  const n = output.width * output.height;
+  if (mask.length !== n) throw new Error(`correctColor: mask has ${mask.length} values, expected ${n}.`);
+  const lo = rgbaToLab(output), li = rgbaToLab(input);
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) if (mask[i] > 0) idx.push(i);
+  const out: RGBAImage = { width: output.width, height: output.height, data: new Uint8ClampedArray(output.data) };
+  if (!idx.length) return out;
+  const shift = [0, 1, 2].map((c) => weightedMedian(idx.map((i) => lo[i * 3 + c] - li[i * 3 + c]), idx.map((i) => mask[i])));
+  for (const i of idx) {
+    const [r, g, b] = labToRgb(lo[i * 3] - shift[0], lo[i * 3 + 1] - shift[1], lo[i * 3 + 2] - shift[2]);
+    out.data[i * 4] = r; out.data[i * 4 + 1] = g; out.data[i * 4 + 2] = b;
+  }
+  return out;
+}
+
+function weightedMedian(values: number[], weights: number[]): number {
+  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
+  const half = weights.reduce((s, w) => s + w, 0) / 2;
+  let acc = 0;
+  for (const i of order) { acc += weights[i]; if (acc >= half) return values[i]; }
+  return values[order[order.length - 1]];
+}

@@ -73,15 +73,39 @@ function clampi(v: number, lo: number, hi: number): number { return v < lo ? lo 
 /**
  * Sample `src` into a new width x height image through `dstToSrc` (maps output pixel centres to
  * source coordinates). Bilinear, with supersampling when the map shrinks the source (so a large
- * face is averaged, not aliased). Outside the source the border pixel is repeated: crops near the
- * edge are padded, never shifted.
+ * face is averaged, not aliased; at most maxSupersample^2 samples a pixel). Outside the source the
+ * border pixel is repeated: crops near the edge are padded, never shifted.
  */
-export function warpAffine(src: RGBAImage, dstToSrc: Affine, width: number, height: number): RGBAImage {
+export function warpAffine(src: RGBAImage, dstToSrc: Affine, width: number, height: number, maxSupersample = 8): RGBAImage {
   const out = createRGBA(width, height);
   const s = affineScale(dstToSrc);
-  const n = max(1, min(8, ceil(s - 1e-6)));
+  const n = max(1, min(maxSupersample, ceil(s - 1e-6)));
   const [a, b, c, d, e, f] = dstToSrc;
-  const W = src.width, H = src.height, S = src.data;
+  const W = src.width, H = src.height, S = src.data, O = out.data;
+  const W1 = W - 1, H1 = H - 1;
+  if (n === 1) {
+    // the common case (the map enlarges or keeps the size: paste-back): one bilinear sample per pixel,
+    // the same arithmetic as below, without the accumulator
+    for (let y = 0; y < height; y++) {
+      const by = b * (y + 0.5), ey = e * (y + 0.5);
+      for (let x = 0; x < width; x++) {
+        const u = a * (x + 0.5) + by + c - 0.5;
+        const v = d * (x + 0.5) + ey + f - 0.5;
+        const x0 = floor(u), y0 = floor(v);
+        const fx = u - x0, fy = v - y0;
+        const xa = x0 < 0 ? 0 : x0 > W1 ? W1 : x0, xb = x0 + 1 < 0 ? 0 : x0 + 1 > W1 ? W1 : x0 + 1;
+        const ya = y0 < 0 ? 0 : y0 > H1 ? H1 : y0, yb = y0 + 1 < 0 ? 0 : y0 + 1 > H1 ? H1 : y0 + 1;
+        const p00 = (ya * W + xa) * 4, p01 = (ya * W + xb) * 4, p10 = (yb * W + xa) * 4, p11 = (yb * W + xb) * 4;
+        const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+        const o = (y * width + x) * 4;
+        O[o] = 0 + (S[p00] * w00 + S[p01] * w01 + S[p10] * w10 + S[p11] * w11);
+        O[o + 1] = 0 + (S[p00 + 1] * w00 + S[p01 + 1] * w01 + S[p10 + 1] * w10 + S[p11 + 1] * w11);
+        O[o + 2] = 0 + (S[p00 + 2] * w00 + S[p01 + 2] * w01 + S[p10 + 2] * w10 + S[p11 + 2] * w11);
+        O[o + 3] = 0 + (S[p00 + 3] * w00 + S[p01 + 3] * w01 + S[p10 + 3] * w10 + S[p11 + 3] * w11);
+      }
+    }
+    return out;
+  }
   const acc = [0, 0, 0, 0];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -95,8 +119,8 @@ export function warpAffine(src: RGBAImage, dstToSrc: Affine, width: number, heig
           const v = d * (ox + 0.5) + e * (oy + 0.5) + f - 0.5;
           const x0 = floor(u), y0 = floor(v);
           const fx = u - x0, fy = v - y0;
-          const xa = clampi(x0, 0, W - 1), xb = clampi(x0 + 1, 0, W - 1);
-          const ya = clampi(y0, 0, H - 1), yb = clampi(y0 + 1, 0, H - 1);
+          const xa = clampi(x0, 0, W1), xb = clampi(x0 + 1, 0, W1);
+          const ya = clampi(y0, 0, H1), yb = clampi(y0 + 1, 0, H1);
           const p00 = (ya * W + xa) * 4, p01 = (ya * W + xb) * 4, p10 = (yb * W + xa) * 4, p11 = (yb * W + xb) * 4;
           const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
           for (let ch = 0; ch < 4; ch++) {
@@ -105,25 +129,48 @@ export function warpAffine(src: RGBAImage, dstToSrc: Affine, width: number, heig
         }
       }
       const o = (y * width + x) * 4, nn = n * n;
-      out.data[o] = acc[0] / nn; out.data[o + 1] = acc[1] / nn; out.data[o + 2] = acc[2] / nn; out.data[o + 3] = acc[3] / nn;
+      O[o] = acc[0] / nn; O[o + 1] = acc[1] / nn; O[o + 2] = acc[2] / nn; O[o + 3] = acc[3] / nn;
     }
   }
   return out;
 }
 
-/** Bilinear sample of a one-channel image through dstToSrc; outside the source reads 0. */
+/** Bilinear sample of a one-channel image through dstToSrc; outside the source reads `outside`. */
 export function warpGray(src: GrayImage | Plane, dstToSrc: Affine, width: number, height: number, outside = 0): Float32Array {
-  const out = new Float32Array(width * height);
+  return warpPlanes([src], dstToSrc, width, height, [outside])[0];
+}
+
+/**
+ * warpGray of several same-sized planes through one map: the sample positions and weights are
+ * computed once per pixel (paste-back warps seven smooth fields into the face's box).
+ */
+export function warpPlanes(srcs: (GrayImage | Plane)[], dstToSrc: Affine, width: number, height: number, outside: number[]): Float32Array[] {
+  // one plain loop per plane over float data: typed-array kinds mixed in one loop are slow, and
+  // recomputing the (affine, so cheap) sample position beats storing it
+  return srcs.map((p, k) => samplePlane(p.data instanceof Float32Array ? p.data : Float32Array.from(p.data), p.width, p.height,
+    dstToSrc, width, height, outside[k]));
+}
+
+function samplePlane(s: Float32Array, W: number, H: number, dstToSrc: Affine, width: number, height: number, outside: number): Float32Array {
   const [a, b, c, d, e, f] = dstToSrc;
-  const W = src.width, H = src.height, S = src.data;
-  const at = (xx: number, yy: number) => (xx < 0 || yy < 0 || xx >= W || yy >= H ? outside : S[yy * W + xx]);
+  const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
+    const by = b * (y + 0.5), ey = e * (y + 0.5), row = y * width;
     for (let x = 0; x < width; x++) {
-      const u = a * (x + 0.5) + b * (y + 0.5) + c - 0.5;
-      const v = d * (x + 0.5) + e * (y + 0.5) + f - 0.5;
-      const x0 = floor(u), y0 = floor(v), fx = u - x0, fy = v - y0;
-      out[y * width + x] = at(x0, y0) * (1 - fx) * (1 - fy) + at(x0 + 1, y0) * fx * (1 - fy)
-        + at(x0, y0 + 1) * (1 - fx) * fy + at(x0 + 1, y0 + 1) * fx * fy;
+      const u = a * (x + 0.5) + by + c - 0.5;
+      const v = d * (x + 0.5) + ey + f - 0.5;
+      const x0 = floor(u), y0 = floor(v), fx = u - x0, fy = v - y0, gx = 1 - fx, gy = 1 - fy;
+      // written as warpGray always has been ((s * gx) * gy, ...), so results are bit-identical
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
+        const i = y0 * W + x0;
+        out[row + x] = s[i] * gx * gy + s[i + 1] * fx * gy + s[i + W] * gx * fy + s[i + W + 1] * fx * fy;
+      } else {
+        const in00 = x0 >= 0 && y0 >= 0 && x0 < W && y0 < H, in01 = x0 + 1 >= 0 && y0 >= 0 && x0 + 1 < W && y0 < H;
+        const in10 = x0 >= 0 && y0 + 1 >= 0 && x0 < W && y0 + 1 < H, in11 = x0 + 1 >= 0 && y0 + 1 >= 0 && x0 + 1 < W && y0 + 1 < H;
+        const i = y0 * W + x0;
+        out[row + x] = (in00 ? s[i] : outside) * gx * gy + (in01 ? s[i + 1] : outside) * fx * gy
+          + (in10 ? s[i + W] : outside) * gx * fy + (in11 ? s[i + W + 1] : outside) * fx * fy;
+      }
     }
   }
   return out;

@@ -77,17 +77,13 @@ export function fromPlanar(data: Float32Array, width: number, height: number, ra
 /** Copy a rectangle (clipped to the image). */
 export function cropRGBA(img: RGBAImage, x: number, y: number, width: number, height: number): RGBAImage {
   const out = createRGBA(width, height);
+  // the part inside the image, copied row by row (outside stays transparent black)
+  const x0 = Math.max(0, x), x1 = Math.min(img.width, x + width);
+  if (x1 <= x0) return out;
   for (let r = 0; r < height; r++) {
     const sy = y + r;
     if (sy < 0 || sy >= img.height) continue;
-    for (let c = 0; c < width; c++) {
-      const sx = x + c;
-      if (sx < 0 || sx >= img.width) continue;
-      const s = (sy * img.width + sx) * 4;
-      const d = (r * width + c) * 4;
-      out.data[d] = img.data[s]; out.data[d + 1] = img.data[s + 1];
-      out.data[d + 2] = img.data[s + 2]; out.data[d + 3] = img.data[s + 3];
-    }
+    out.data.set(img.data.subarray((sy * img.width + x0) * 4, (sy * img.width + x1) * 4), (r * width + (x0 - x)) * 4);
   }
   return out;
 }

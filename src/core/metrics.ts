@@ -239,3 +239,29 @@ export function wilsonInterval(k: number, n: number, z = 1.96): [number, number]
   const half = (z / (1 + z2 / n)) * sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
   return [max(0, centre - half), min(1, centre + half)];
 }
+
+/**
+ * The colour step a paste adds at the edge of its mask, in CIE76 Delta E: the mean Lab colour of
+ * the pasted result just inside the feather (mask 0.85-0.98) minus that just outside it (0.02-0.15),
+ * compared with the same difference in the photo. 0: the face continues into its surroundings as
+ * the photo did; a face made darker or redder than the neck around it scores its difference.
+ * `pasted` and `photo` are the same box; `mask` is 0..255, one value per pixel.
+ */
+export function seamStep(pasted: RGBAImage, photo: RGBAImage, mask: { width: number; height: number; data: ArrayLike<number> }): number {
+  checkSameSize(pasted, photo, 'seamStep');
+  if (mask.width !== photo.width || mask.height !== photo.height) throw new Error('seamStep: the mask must be the size of the images.');
+  const inner = [0, 0, 0], outer = [0, 0, 0];
+  let ni = 0, no = 0;
+  for (let i = 0; i < mask.data.length; i++) {
+    const m = mask.data[i] / 255;
+    const ring = m >= 0.85 && m <= 0.98 ? inner : m >= 0.02 && m <= 0.15 ? outer : null;
+    if (!ring) continue;
+    const a = rgbToLab(pasted.data[i * 4], pasted.data[i * 4 + 1], pasted.data[i * 4 + 2]);
+    const b = rgbToLab(photo.data[i * 4], photo.data[i * 4 + 1], photo.data[i * 4 + 2]);
+    // blended as the composite shows it: m * pasted + (1 - m) * photo, in Lab (near-linear for small steps)
+    for (let c = 0; c < 3; c++) ring[c] += m * a[c] + (1 - m) * b[c] - b[c];
+    if (ring === inner) ni++; else no++;
+  }
+  if (!ni || !no) return 0;
+  return sqrt([0, 1, 2].reduce((s, c) => s + (inner[c] / ni - outer[c] / no) ** 2, 0));
+}

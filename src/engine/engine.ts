@@ -5,10 +5,11 @@
  * and it never decides which faces to change: the application (src/app) chooses them.
  */
 import { RGBAImage, toPlanar, fromPlanar, resizeArea } from '../core/image';
-import { Affine, Box, affineScale, applyAffine, composeAffine, invertAffine, transformedBounds, warpAffine, warpGray } from '../core/geometry';
+import { Affine, Box, affineScale, applyAffine, composeAffine, invertAffine, transformedBounds, warpAffine } from '../core/geometry';
 import { AlignTemplate, AlignedFace, alignFace, alignmentTransform, meshCropTransform, meshToAlignedCrop } from '../core/align';
 import { faceMask, faceOvalContour, featherForFace, landmarkFaceMask, mapPoints } from '../core/mask';
 import { FacePatch, pasteBack, strengthProblem } from '../core/blend';
+import type { ColorPolicy } from '../core/color';
 import {
   DetectedFace, DetectionView, implausibility, mapDetection, mergeDetections, paddedViews, planDetectionViews,
   rotatedViews, orderFaces, smallestFindableFace, keypointShift, viewTransform,
@@ -50,8 +51,13 @@ export interface TransformOptions {
    */
   paste?: 'detail' | 'replace';
   upscale?: boolean;
-  /** Match the new face's colour to the photo inside the mask (default: the model's setting, else on). */
+  /**
+   * The user's switch for colour matching: false pastes the net's colours as they are ('none');
+   * true or unset uses the model's measured policy (manifest `colorPolicy`), or 'reinhard' where that is 'none'.
+   */
   colorMatch?: boolean;
+  /** A colour policy that overrides both (the evaluation compares them). */
+  colorPolicy?: ColorPolicy;
   signal?: CancelSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -392,28 +398,29 @@ export class FaceEngine {
     return pasteBack({
       photo: { width: source.width, height: source.height, region: a.region, regionBox: a.regionBox },
       face: faceImg, fromCrop: a.fromCrop, cropSize: model.input.size, strength, mask,
-      colorMatch: opts.colorMatch ?? model.colorMatch ?? true,
+      color: colorPolicyFor(model, opts),
       ...(detail ? { crop: a.crop.image, netOutput: fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range) } : {}),
     });
   }
 
   /**
-   * The paste-back mask of a face at `faceSide` (the pasted face's resolution): the face mesh's
-   * oval (forehead to chin, jaw included, no background), kept off the crop's padded border; the
-   * rounded box when there is no mesh or it does not see a face.
+   * The paste-back mask of a face (square, at the crop's size or the face's if smaller): the face
+   * mesh's oval (forehead to chin, jaw included, no background), kept off the crop's padded border;
+   * the rounded box when there is no mesh or it does not see a face.
    */
   private async pasteMask(region: RGBAImage, regionBox: Box, face: DetectedFace, faceSide: number, cropSize: number): Promise<Float32Array> {
-    const box = faceMask(faceSide);
     const zoom = this.manifest.landmarks?.input.crop?.zoomOut;
-    if (!this.landmarks || !zoom) return box;
+    // the mask is smooth: built at the crop's size at most, paste-back resamples it into the photo
+    const side = Math.min(faceSide, cropSize);
+    if (!this.landmarks || !zoom) return faceMask(side);
     const { meshSize: M, minMeshScore, featherScale, outset } = this.config.mask;
     // the mesh looks at more of the photo than the net's crop (zoomed out): regionFor() covers it
     const toMesh = meshCropTransform(face.keypoints, this.template, M, zoom);
-    const crop = warpAffine(region, composeAffine([1, 0, -regionBox.x, 0, 1, -regionBox.y], invertAffine(toMesh)), M, M);
+    // 3x3 samples a pixel at most: the mesh needs the face's shape, not its finest detail (a portrait's
+    // face would otherwise cost up to 64 samples a pixel)
+    const crop = warpAffine(region, composeAffine([1, 0, -regionBox.x, 0, 1, -regionBox.y], invertAffine(toMesh)), M, M, 3);
     const { score, points } = await this.landmarks.mesh(crop);
-    if (!(score >= minMeshScore)) return box;
-    // The mask is smooth: build it at the crop's size at most, then resample to the face's.
-    const side = Math.min(faceSide, cropSize);
+    if (!(score >= minMeshScore)) return faceMask(side);
     const k = side / M;
     const toSide = composeAffine([k, 0, 0, 0, k, 0], meshToAlignedCrop(M, zoom));
     const feather = featherForFace(side * featherScale);
@@ -427,9 +434,7 @@ export class FaceEngine {
         oval[y * side + x] = Math.min(oval[y * side + x], t * t * (3 - 2 * t));
       }
     }
-    if (side === faceSide) return oval;
-    const r = side / faceSide;
-    return warpGray({ width: side, height: side, data: oval }, [r, 0, 0, 0, r, 0], faceSide, faceSide, 0);
+    return oval;
   }
 
   async dispose(): Promise<void> {
@@ -454,4 +459,13 @@ function rescale(data: Float32Array, from: [number, number], to: [number, number
   if (from[0] === to[0] && from[1] === to[1]) return data;
   const k = (to[1] - to[0]) / (from[1] - from[0]);
   return data.map((v) => (v - from[0]) * k + to[0]);
+}
+
+/** The colour policy a run pastes with: an explicit policy, else the user's switch over the model's measured one. */
+export function colorPolicyFor(model: TransformModel, opts: Pick<TransformOptions, 'colorMatch' | 'colorPolicy'>): ColorPolicy {
+  if (opts.colorPolicy) return opts.colorPolicy;
+  const measured = model.colorPolicy ?? 'reinhard';
+  if (opts.colorMatch === false) return 'none';
+  if (opts.colorMatch === true && measured === 'none') return 'reinhard';
+  return measured;
 }

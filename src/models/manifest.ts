@@ -5,6 +5,7 @@
 import type { AlignTemplate } from '../core/align';
 import { validateTemplate } from '../core/align';
 import { FaceShiftError } from '../core/errors';
+import { COLOR_POLICIES, ColorPolicy, isColorPolicy } from '../core/color';
 
 export interface TensorContract {
   name: string;
@@ -40,10 +41,10 @@ export interface TransformModel extends ModelBase {
   /** What the pair changes, e.g. "gender" or "race" (informational). */
   attribute?: string;
   /**
-   * Whether paste-back matches the new face's colours to the photo's (default true). False where
-   * colour is part of the change (skin tone for race), or the match would undo the transform.
+   * How paste-back treats the net's colours (core/color.ts ColorPolicy; default 'reinhard'), chosen
+   * per direction by measurement on composites (scripts/eval-composite.ts --colors; docs/color-policy.json).
    */
-  colorMatch?: boolean;
+  colorPolicy?: ColorPolicy;
   /**
    * A conditional generator (one file for several directions) takes the target as a second input:
    * `values` (one number per label) fed to the input `name` as a [1, labels.length] tensor.
@@ -136,6 +137,9 @@ export function validateManifest(m: unknown): Manifest {
     if (c && (!c.name || !Array.isArray(c.labels) || !Array.isArray(c.values) || c.values.length !== c.labels.length
       || !c.values.every(Number.isFinite))) {
       throw new ModelFileError(`Model ${e.id} in the manifest has a malformed condition (it needs a name and one number per label).`);
+    }
+    if (e.colorPolicy !== undefined && !isColorPolicy(e.colorPolicy)) {
+      throw new ModelFileError(`Model ${e.id} in the manifest has an unknown colour policy "${e.colorPolicy}" (one of ${COLOR_POLICIES.join(', ')}).`);
     }
     if (e.attention && (!e.attention.name || e.attention.size !== e.output.size)) {
       throw new ModelFileError(`Model ${e.id} in the manifest has a malformed attention output (a name, and the output's size).`);

@@ -64,7 +64,7 @@ describe('pasteBack', () => {
 
   test('with an identity-like transform the face pixels come back exactly where the mask is full', () => {
     const f = pattern(S, S, (x, y) => [(x * 11) % 256, (y * 7) % 256, ((x * y) >> 2) % 256]);
-    const p = pasteBack({ photo, face: f, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, colorMatch: false })!;
+    const p = pasteBack({ photo, face: f, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, color: 'none' })!;
     expect(p.box).toEqual({ x: 30, y: 40, width: S, height: S });
     const m = faceMask(S);
     let full = 0;
@@ -86,7 +86,7 @@ describe('pasteBack', () => {
     const grey = pattern(S, S, (x, y) => [128 + ((x + y) % 9), 128, 128]);
     const warm = pattern(200, 160, (x, y) => [210 + (x % 7), 150 + (y % 5), 110]);
     const matched = pasteBack({ photo: warm, face: grey, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S })!;
-    const raw = pasteBack({ photo: warm, face: grey, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, colorMatch: false })!;
+    const raw = pasteBack({ photo: warm, face: grey, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, color: 'none' })!;
     const i = ((S / 2) * S + S / 2) * 4;
     expect(raw.rgba.data[i]).toBeLessThan(140);
     expect(matched.rgba.data[i]).toBeGreaterThan(195);
@@ -96,7 +96,7 @@ describe('pasteBack', () => {
   test('without colour matching, a toned black-and-white photo still gives the face its tone (lightness stays the net\'s)', () => {
     const sepia = pattern(200, 160, (x, y) => { const v = 70 + ((x * 3 + y * 2) % 130); return [v + 7, v + 2, v - 6]; });
     const pink = pattern(S, S, (x, y) => [190 + (x % 20), 110 + (y % 15), 100]);
-    const p = pasteBack({ photo: sepia, face: pink, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, colorMatch: false })!;
+    const p = pasteBack({ photo: sepia, face: pink, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, color: 'none' })!;
     let chroma = 0, dL = 0, n = 0;
     for (let i = 0; i < S * S; i++) {
       if (p.mask.data[i] !== 255) continue;
@@ -109,7 +109,7 @@ describe('pasteBack', () => {
     expect(dL / n).toBeLessThan(2);       // and kept its own lightness
     // a colour photo is left alone: the net's colours are the change
     const colour = pattern(200, 160, (x, y) => [210 + (x % 7), 150 + (y % 5), 110]);
-    const q = pasteBack({ photo: colour, face: pink, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, colorMatch: false })!;
+    const q = pasteBack({ photo: colour, face: pink, fromCrop: [1, 0, 30, 0, 1, 40], cropSize: S, color: 'none' })!;
     const i = ((S / 2) * S + S / 2) * 4;
     expect(Array.from(q.rgba.data.slice(i, i + 3))).toEqual(Array.from(pink.data.slice(i, i + 3)));
   });

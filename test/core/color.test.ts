@@ -1,5 +1,5 @@
 import { createRGBA, RGBAImage } from '../../src/core/image';
-import { rgbToLab, labToRgb, rgbaToLab, labToRgba, matchColor, isMonotone } from '../../src/core/color';
+import { rgbToLab, labToRgb, rgbaToLab, labToRgba, matchColor, isMonotone, correctColor, COLOR_POLICIES } from '../../src/core/color';
 
 describe('Lab conversion', () => {
   test('known values', () => {
@@ -131,5 +131,49 @@ describe('isMonotone', () => {
     expect(isMonotone(half, left)).toBe(true);
     expect(isMonotone(half, all())).toBe(false);
     expect(isMonotone(half, new Float32Array(64))).toBe(false);
+  });
+});
+
+describe('correctColor: the colour policies of paste-back', () => {
+  // the net's input: textured skin; its answer: a global warm/dark shift everywhere plus a local red patch (lips)
+  const W = 32;
+  const input = textured(W, W, [180, 140, 120], 30, 7);
+  const output = createRGBA(W, W);
+  const lips = (i: number) => { const x = i % W, y = Math.floor(i / W); return x >= 12 && x < 20 && y >= 22 && y < 26; };
+  for (let i = 0; i < W * W; i++) {
+    const d = lips(i) ? [60, -30, -20] : [-25, -30, -35];
+    for (let c = 0; c < 3; c++) output.data[i * 4 + c] = input.data[i * 4 + c] + d[c];
+    output.data[i * 4 + 3] = 255;
+  }
+  const mask = new Float32Array(W * W).fill(1);
+  const meanLab = (img: RGBAImage, keep: (i: number) => boolean) => {
+    const lab = rgbaToLab(img), s = [0, 0, 0];
+    let n = 0;
+    for (let i = 0; i < W * W; i++) if (keep(i)) { for (let c = 0; c < 3; c++) s[c] += lab[i * 3 + c]; n++; }
+    return s.map((v) => v / n);
+  };
+  const skin = (i: number) => !lips(i);
+  const shiftOf = (img: RGBAImage, where: (i: number) => boolean) => {
+    const a = meanLab(img, where), b = meanLab(input, where);
+    return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+  };
+
+  test('none keeps the net\'s colours; tone removes the global shift and keeps the local change', () => {
+    const none = correctColor(output, input, mask, 'none');
+    expect(Array.from(none.data)).toEqual(Array.from(output.data));
+    const tone = correctColor(output, input, mask, 'tone');
+    expect(shiftOf(output, skin)).toBeGreaterThan(10);
+    expect(shiftOf(tone, skin)).toBeLessThan(2); // the skin is back to the photo's
+    expect(shiftOf(tone, lips)).toBeGreaterThan(15); // the lips keep their change
+  });
+
+  test('lightness keeps the hue change and restores the lightness; reinhard restores both', () => {
+    const L = (img: RGBAImage) => meanLab(img, () => true);
+    const light = L(correctColor(output, input, mask, 'lightness')), rein = L(correctColor(output, input, mask, 'reinhard'));
+    const inp = L(input), out = L(output);
+    expect(Math.abs(light[0] - inp[0])).toBeLessThan(1);
+    expect(Math.abs(light[2] - out[2])).toBeLessThan(1); // b* as the net made it
+    for (let c = 0; c < 3; c++) expect(Math.abs(rein[c] - inp[c])).toBeLessThan(1);
+    expect(COLOR_POLICIES).toEqual(['reinhard', 'lightness', 'tone', 'none']);
   });
 });

@@ -76,7 +76,7 @@ describe('pasteBack with the net change', () => {
   const S = 64;
   const args = (strength: number) => {
     const photo = textured(S, 100, 0);
-    return pasteBack({ photo, face: add(photo, 20), crop: photo, netOutput: add(photo, 20), fromCrop: [1, 0, 0, 0, 1, 0], cropSize: S, strength, colorMatch: false });
+    return pasteBack({ photo, face: add(photo, 20), crop: photo, netOutput: add(photo, 20), fromCrop: [1, 0, 0, 0, 1, 0], cropSize: S, strength, color: 'none' });
   };
   test('strength scales the change, and above 100 % extrapolates it', () => {
     const centre = (k: number) => args(k)!.rgba.data[(32 * S + 32) * 4];
@@ -96,7 +96,7 @@ describe('pasteBack with the net change', () => {
     const photo = textured(128, 120, 25);
     const crop = resizeArea(photo, S, S);
     const y = blurred(add(crop, -15), 1);
-    const r = pasteBack({ photo, face: y, crop, netOutput: y, fromCrop: [2, 0, 0, 0, 2, 0], cropSize: S, colorMatch: false })!;
+    const r = pasteBack({ photo, face: y, crop, netOutput: y, fromCrop: [2, 0, 0, 0, 2, 0], cropSize: S, color: 'none' })!;
     const box = { x: 32, y: 32, width: 64, height: 64 };
     expect(detailKept(photo, r.rgba, box)).toBeGreaterThan(0.7);
     // and the tone changed

@@ -1,6 +1,6 @@
 import { createRGBA, RGBAImage } from '../../src/core/image';
 import {
-  psnr, ssim, luma, gaussianKernel, cubicWeight, resizeBicubic, cosineSimilarity, mean, quantile, wilsonInterval, meanITA,
+  psnr, ssim, luma, gaussianKernel, cubicWeight, resizeBicubic, cosineSimilarity, mean, quantile, wilsonInterval, meanITA, seamStep,
 } from '../../src/core/metrics';
 
 /** The deterministic test pattern the reference values were computed on (NumPy/SciPy/PyTorch). */
@@ -159,5 +159,30 @@ describe('meanITA (skin tone)', () => {
     expect(meanITA(img, [0, 255])).toBeCloseTo(meanITA(solid(89, 47, 42)), 6);
     expect(meanITA(img, [0, 0])).toBeNaN();
     expect(() => meanITA(img, [1])).toThrow(/1 weights for 2 pixels/);
+  });
+});
+
+describe('seamStep', () => {
+  // a radial mask: 255 in the middle, falling to 0 at the edge; the photo a smooth gradient
+  const S = 40;
+  const photo = createRGBA(S, S);
+  const mask = { width: S, height: S, data: new Uint8Array(S * S) };
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    const i = y * S + x, r = Math.hypot(x - S / 2, y - S / 2) / (S / 2);
+    mask.data[i] = Math.round(255 * Math.min(1, Math.max(0, (1 - r) / 0.4)));
+    photo.data.set([120 + x, 100 + y, 90, 255], i * 4);
+  }
+  const shifted = (d: number) => {
+    const p = createRGBA(S, S);
+    for (let i = 0; i < S * S; i++) p.data.set([photo.data[i * 4] + d, photo.data[i * 4 + 1] + d, photo.data[i * 4 + 2] + d, 255], i * 4);
+    return p;
+  };
+
+  test('zero when the paste is the photo; grows with a colour step at the edge', () => {
+    expect(seamStep(photo, photo, mask)).toBeCloseTo(0, 9);
+    const small = seamStep(shifted(-10), photo, mask), big = seamStep(shifted(-40), photo, mask);
+    expect(small).toBeGreaterThan(1);
+    expect(big).toBeGreaterThan(3 * small);
+    expect(() => seamStep(photo, createRGBA(S, S + 1), mask)).toThrow(/differ in size/);
   });
 });

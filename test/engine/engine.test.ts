@@ -106,7 +106,7 @@ describe('engine', () => {
       const opts = { direction, upscale: false };
       const largest = selectFaces(faces, 'largest');
       const byDefault = (await engine.run(new MemoryPhotoSource(img), opts, largest)).faces[0].patch;
-      const flipped = (await engine.run(new MemoryPhotoSource(img), { ...opts, colorMatch: !(model.colorMatch ?? true) }, largest)).faces[0].patch;
+      const flipped = (await engine.run(new MemoryPhotoSource(img), { ...opts, colorMatch: (model.colorPolicy ?? 'reinhard') === 'none' }, largest)).faces[0].patch;
       const { box, rgba, mask } = byDefault;
       const orig = cropRGBA(img, box.x, box.y, box.width, box.height);
       let changed = 0, changedVsFlipped = 0, inside = 0;

@@ -1,5 +1,8 @@
 /** The model registry: what the shipped manifest promises, and what a broken one gets. */
 import { findTransform, listDirections, validateManifest, ModelFileError } from '../../src/models/manifest';
+import * as fs from 'fs';
+import * as path from 'path';
+import { isColorPolicy } from '../../src/core/color';
 import { shippedManifest } from '../helpers/manifest';
 
 describe('shipped manifest', () => {
@@ -18,11 +21,13 @@ describe('shipped manifest', () => {
     }
   });
 
-  test('race models paste without colour matching; gender models match the photo', () => {
+  test('each direction pastes with the colour policy its measurement chose (docs/color-policy.json)', () => {
+    const chosen = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'color-policy.json'), 'utf8')).chosen as Record<string, string>;
     for (const d of listDirections(m)) {
       const t = findTransform(m, d.direction);
       expect(t.attribute).toBe(['male', 'female'].includes(t.source) ? 'gender' : 'race');
-      expect(t.colorMatch).toBe(t.attribute === 'gender');
+      expect(isColorPolicy(t.colorPolicy)).toBe(true);
+      expect(t.colorPolicy).toBe(chosen[d.direction]);
     }
   });
 });
@@ -35,6 +40,12 @@ describe('validateManifest', () => {
   test('two models for one direction are refused, naming both', () => {
     expect(() => validateManifest({ version: 1, models: [entry('a-v1', 'male2female'), entry('a-v2', 'male2female')] }))
       .toThrow(/a-v1 and a-v2 both offer the direction "male2female"/);
+  });
+
+  test('an unknown colour policy is refused, naming the ones there are', () => {
+    expect(() => validateManifest({ version: 1, models: [{ ...entry('a', 'male2female'), colorPolicy: 'sepia' }] }))
+      .toThrow(/a in the manifest has an unknown colour policy "sepia" \(one of reinhard, lightness, tone, none\)/);
+    expect(() => validateManifest({ version: 1, models: [{ ...entry('a', 'male2female'), colorPolicy: 'tone' }] })).not.toThrow();
   });
 
   test('an unknown direction names the ones there are', () => {
