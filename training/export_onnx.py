@@ -194,6 +194,12 @@ def display_order(m):
     return (0, min(src, dst), max(src, dst), src, m['id'])
 
 
+def default_color_policy(attribute):
+    """Paste-back's colour policy (src/core/color.ts) before one is measured (scripts/eval-composite.ts --choose):
+    race changes skin tone, which a colour match would undo."""
+    return 'none' if attribute == 'race' else 'reinhard'
+
+
 def update_manifest(models_dir, entries):
     path = os.path.join(models_dir, 'manifest.json')
     with open(path) as f:
@@ -203,6 +209,8 @@ def update_manifest(models_dir, entries):
         # a new model for a direction supersedes the old one (the hosts offer one model per direction)
         for old_id, old in list(by_id.items()):
             if old_id != e['id'] and old['task'] == e['task'] and old.get('direction') == e.get('direction'):
+                if 'colorPolicy' in old:
+                    e['colorPolicy'] = old['colorPolicy']  # the direction's measured policy, until it is measured again
                 del by_id[old_id]
                 still_used = any(m['file'] == old['file'] for m in list(by_id.values()) + entries)
                 if not still_used and os.path.exists(os.path.join(models_dir, old['file'])):
@@ -243,7 +251,7 @@ def transform_entries(a, lean, today):
         group, src, dst = DIRECTIONS[d]
         entries.append(dict(
             id=f'transform-{d}-{a.version}', task='transform', direction=d, source=src, target=dst,
-            label=f'{src.capitalize()} \u2192 {dst.capitalize()}', attribute=group, colorMatch=group != 'race',
+            label=f'{src.capitalize()} \u2192 {dst.capitalize()}', attribute=group, colorPolicy=default_color_policy(group),
             file=file, sha256=sha256(path), bytes=os.path.getsize(path),
             input=dict(name='input', layout='NCHW', channels='RGB', size=meta['size'], range=[-1, 1]),
             condition=dict(name='condition', labels=LABELS, values=condition(dst)),
@@ -309,7 +317,7 @@ def main(argv=None):
             entries.append(dict(
                 id=f'cyclegan-{direction}-{a.version}', task='transform', direction=direction, source=src, target=dst,
                 label=f'{src.capitalize()} \u2192 {dst.capitalize()}', attribute=ATTRIBUTE[src],
-                colorMatch=ATTRIBUTE[src] != 'race', file=file, sha256=sha256(path), bytes=os.path.getsize(path),
+                colorPolicy=default_color_policy(ATTRIBUTE[src]), file=file, sha256=sha256(path), bytes=os.path.getsize(path),
                 input=dict(name='input', layout='NCHW', channels='RGB', size=meta['size'], range=[-1, 1]),
                 output=dict(name='output', layout='NCHW', channels='RGB', size=meta['size'], range=[-1, 1]),
                 **({'attention': dict(name='attention', layout='NCHW', size=meta['size'], range=[0, 1],
