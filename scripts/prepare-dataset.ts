@@ -13,13 +13,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as crypto from 'crypto';
 import sharp from 'sharp';
 import { toRGBA } from '../src/core/image';
 import { warpAffine, fitSimilarity, applyAffine, Point } from '../src/core/geometry';
 import { alignFace, AlignTemplate, KEYPOINT_NAMES, validateTemplate } from '../src/core/align';
 import { loadNodeDetector } from '../src/runtime/detector.node';
 import { nodeModelFiles, readManifest } from '../src/platform/node';
+import { LabelRow as Row, PackWriter, readLabels, splitOf } from '../src/eval/dataset';
 
 let CACHE = path.join(__dirname, '..', 'training', 'cache');
 let TEMPLATE_PATH = path.join(__dirname, '..', 'models', 'templates', 'utkface-v1.json');
@@ -29,29 +29,9 @@ const inSplit = (r: { file: string }) => !SPLIT || splitOf(r.file) === SPLIT;
 /** UTKFace crops are tight; the full-range detector needs context, so pad by half a side. */
 const PAD = 0.5;
 
-export interface Row { file: string; age: number; gender: number; race: number; sharpness: number; grayscale: number; }
-export function readLabels(dataset: string): Row[] {
-  const lines = fs.readFileSync(path.join(dataset, 'labels.csv'), 'utf8').trim().split(/\r?\n/); // the file has CRLF line ends
-  const head = lines[0].split(',').map((h) => h.trim());
-  return lines.slice(1).map((l) => {
-    const v = l.split(',');
-    const o: Record<string, string> = {};
-    head.forEach((h, i) => { o[h] = v[i]; });
-    const r = { file: o.file, age: +o.age, gender: +o.gender, race: +o.race, sharpness: +o.sharpness, grayscale: +o.grayscale };
-    if ([r.age, r.gender, r.race, r.grayscale].some((v) => !Number.isFinite(v))) throw new Error(`labels.csv: bad row "${l}"`);
-    return r;
-  });
-}
-
 async function decode(file: string) {
   const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
   return toRGBA(data, info.width, info.height, info.channels);
-}
-
-/** Deterministic validation split: 5 % of files by hash, never trained on. */
-export function splitOf(file: string): 'train' | 'val' {
-  const h = crypto.createHash('sha1').update(file).digest().readUInt32BE(0);
-  return h % 100 < 5 ? 'val' : 'train';
 }
 
 async function detect(dataset: string, shard: [number, number], limit: number) {
@@ -148,20 +128,13 @@ async function pack(dataset: string, limit: number) {
   for (const s of specs) {
     const sel = rows.filter(s.keep);
     if (!sel.length) throw new Error(`No photos qualify for the ${s.name} pack.`);
-    const fd = fs.openSync(path.join(CACHE, `${s.name}.u8`), 'w');
+    const pack = new PackWriter(CACHE, s.name, s.size);
     for (const r of sel) {
       const img = await decode(path.join(dataset, 'images', r.file));
       const k = kp.get(r.file)!.keypoints!.map(([x, y]) => ({ x, y }));
-      const a = alignFace(img, k, t, s.size).image;
-      const rgb = Buffer.alloc(s.size * s.size * 3);
-      for (let i = 0; i < s.size * s.size; i++) { rgb[i * 3] = a.data[i * 4]; rgb[i * 3 + 1] = a.data[i * 4 + 1]; rgb[i * 3 + 2] = a.data[i * 4 + 2]; }
-      fs.writeSync(fd, rgb);
+      pack.add(alignFace(img, k, t, s.size).image);
     }
-    fs.closeSync(fd);
-    fs.writeFileSync(path.join(CACHE, `${s.name}.json`), JSON.stringify({
-      size: s.size, template: t.id, layout: 'NHWC uint8 RGB',
-      items: sel.map((r) => ({ file: r.file, age: r.age, gender: r.gender, race: r.race, grayscale: r.grayscale, sharpness: r.sharpness, split: splitOf(r.file) })),
-    }));
+    pack.close(sel.map((r) => ({ file: r.file, age: r.age, gender: r.gender, race: r.race, grayscale: r.grayscale, sharpness: r.sharpness, split: splitOf(r.file) })), t.id);
     console.log(`${s.name}: ${sel.length} crops of ${s.size}px`);
   }
 }

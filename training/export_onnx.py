@@ -31,6 +31,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faceshift_train.common import load_lean, sha256_file as sha256  # noqa: E402
 from faceshift_train.nets import AttentionGenerator, ConditionalGenerator, ResnetGenerator, SRResNet, count_params  # noqa: E402
+from faceshift_train.domains import ATTRIBUTE  # noqa: E402
 from faceshift_train.tasks import DIRECTIONS, LABELS, N_COND, condition  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,10 +39,10 @@ LICENCE = ('Non-commercial use only: trained on UTKFace, which is "available for
            'purposes only". See models/MODEL_CARD.md.')
 TOLERANCE = 1e-4
 
-# What each domain pair changes (training/faceshift_train/data.py DOMAINS). Colour matching on
-# paste-back (core/color.ts, Reinhard in Lab) pulls the new face's colours to the old face's: right
-# for gender, where skin tone should stay, wrong for race, where the skin tone is part of the change.
-ATTRIBUTE = {'male': 'gender', 'female': 'gender', 'white': 'race', 'black': 'race', 'asian': 'race'}
+# What each domain pair changes: ATTRIBUTE (faceshift_train/domains.py, from training/domains.json).
+# Colour matching on paste-back (core/color.ts, Reinhard in Lab) pulls the new face's colours to the
+# old face's: right for gender, where skin tone should stay, wrong for race, where the skin tone is
+# part of the change.
 
 
 def store_weights_fp16(path):

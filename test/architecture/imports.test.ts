@@ -63,6 +63,7 @@ const ALLOWED: Record<string, string[]> = {
   engine: ['core', 'models', 'runtime'],
   app: ['core', 'models', 'engine'],
   platform: ['core', 'models', 'runtime', 'engine'],
+  eval: ['core', 'models', 'runtime', 'engine', 'platform'],
   cli: ['core', 'models', 'engine', 'app', 'platform'],
   'hosts/photoshop': ['core', 'models', 'engine', 'app', 'platform'],
   'hosts/photopea': ['core', 'models', 'engine', 'app', 'platform'],

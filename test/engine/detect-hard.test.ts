@@ -11,7 +11,7 @@ import { MemoryPhotoSource, decodePhoto } from '../../src/cli/photo';
 import { alignFace } from '../../src/core/align';
 import { warpAffine } from '../../src/core/geometry';
 import { RGBAImage, cropRGBA, toRGBA } from '../../src/core/image';
-import { splitOf } from '../../scripts/prepare-dataset';
+import { splitOf } from '../../src/eval/dataset';
 import { rng } from '../../scripts/detection-audit';
 import { SHARED, photo, photoRows } from '../helpers/photos';
 

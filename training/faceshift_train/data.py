@@ -7,21 +7,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# Domain filters on UTKFace labels (gender 0 = male, 1 = female; race 0 White, 1 Black, 2 Asian).
-DOMAINS = {
-    'male': lambda it: it['gender'] == 0,
-    'female': lambda it: it['gender'] == 1,
-    'white': lambda it: it['race'] == 0,
-    'black': lambda it: it['race'] == 1,
-    'asian': lambda it: it['race'] == 2,
-}
+from .domains import ADULT_AGE, ATTRIBUTE, CODE, LABELS_OF
 
+# Domain filters on UTKFace labels (training/domains.json), e.g. DOMAINS['female'](item)
+DOMAINS = {d: (lambda attr, code: lambda it: it[attr] == code)(ATTRIBUTE[d], CODE[d]) for d in CODE}
 
-RACES = ['white', 'black', 'asian', 'indian', 'other']  # UTKFace race codes 0-4
+RACES = LABELS_OF['race']  # UTKFace race codes 0-4
 
 
 def adult_colour(it):
-    return it['age'] >= 18 and not it['grayscale']
+    return it['age'] >= ADULT_AGE and not it['grayscale']
 
 
 def decode_webp_pack(path, items, size):

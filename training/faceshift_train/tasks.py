@@ -5,11 +5,10 @@ attribute group and zeros in the other, so a gender change says nothing about ra
 way round (the attribute it does not name is left to the cycle and identity losses to keep).
 black2white and asian2white share the condition "to white".
 """
-GROUPS = {'gender': ['male', 'female'], 'race': ['white', 'black', 'asian']}
+from .domains import CODE, GROUPS  # noqa: F401 (training/domains.json; CODE: UTKFace label codes)
+
 LABELS = [d for g in GROUPS.values() for d in g]  # condition layout
 N_COND = len(LABELS)
-# UTKFace codes: gender 0 male, 1 female; race 0 white, 1 black, 2 asian (3 indian, 4 other)
-CODE = {'male': 0, 'female': 1, 'white': 0, 'black': 1, 'asian': 2}
 DIRECTIONS = {
     'male2female': ('gender', 'male', 'female'),
     'female2male': ('gender', 'female', 'male'),
