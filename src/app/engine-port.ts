@@ -10,7 +10,7 @@ import type { RGBAImage } from '../core/image';
 import { CancelSignal, throwIfCancelled } from '../core/errors';
 import { EngineInfo, FaceEngine, PhotoSource, Stage, previewMaxSide } from '../engine/engine';
 import type { RegionPixels } from '../engine/sources';
-import { renderPreview } from '../engine/preview';
+import { PreviewOptions, renderPreview } from '../engine/preview';
 import type { PhotoSize, TransformResultOf, WireTransformOptions } from '../engine/protocol';
 
 /** A transform's answer, pixels decoded. */
@@ -30,7 +30,8 @@ export interface PortCall {
   onProgress?: (p: PortProgress) => void;
 }
 
-export interface PreviewOptions { direction: string; strength?: number }
+/** The preview's options, as they cross the bridge (engine/preview.ts PreviewOptions without the signal). */
+export type PreviewRequestOptions = Omit<PreviewOptions, 'signal'>;
 
 export interface EnginePort {
   info(call?: PortCall): Promise<EngineInfo>;
@@ -40,7 +41,7 @@ export interface EnginePort {
   /** Read what the engine needs and transform exactly these faces. */
   transform(source: PhotoSource, faces: DetectedFace[], options: WireTransformOptions, call?: PortCall): Promise<TransformResult>;
   /** The view with the face (in view pixels) transformed, small and without upscaling (engine/preview.ts). */
-  preview(view: RGBAImage, face: DetectedFace, options: PreviewOptions, call?: PortCall): Promise<RGBAImage>;
+  preview(view: RGBAImage, face: DetectedFace, options: PreviewRequestOptions, call?: PortCall): Promise<RGBAImage>;
 }
 
 /** The engine in this process. */
@@ -66,7 +67,7 @@ export interface EngineProtocolClient {
   detect(photo: PhotoSize, preview: RGBAImage, call?: PortCall): Promise<DetectedFace[]>;
   regions(photo: PhotoSize, faces: DetectedFace[], direction: string, call?: PortCall): Promise<Box[]>;
   transform(req: { photo: PhotoSize; faces: DetectedFace[]; regions: RegionPixels[]; options: WireTransformOptions }, call?: PortCall): Promise<TransformResult>;
-  preview(req: { view: RGBAImage; face: DetectedFace; options: PreviewOptions }, call?: PortCall): Promise<RGBAImage>;
+  preview(req: { view: RGBAImage; face: DetectedFace; options: PreviewRequestOptions }, call?: PortCall): Promise<RGBAImage>;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Box } from '../core/geometry';
 import type { DetectedFace } from '../core/faces';
 import { FaceShiftError, FaceShiftErrorCode } from '../core/errors';
 import type { EngineInfo, Stage } from './engine';
+import type { PreviewOptions } from './preview';
 
 export type { EngineInfo } from './engine';
 
@@ -40,7 +41,7 @@ export type Request =
   | { type: 'regions'; id: string; photo: PhotoSize; faces: DetectedFace[]; direction: string }
   | { type: 'transform'; id: string; photo: PhotoSize; faces: DetectedFace[]; regions: { box: Box; image: WireImage }[]; options: WireTransformOptions }
   /** the live preview: a small view around one face (face in view pixels); nothing is upscaled */
-  | { type: 'preview'; id: string; view: WireImage; face: DetectedFace; options: { direction: string; strength?: number } }
+  | { type: 'preview'; id: string; view: WireImage; face: DetectedFace; options: Omit<PreviewOptions, 'signal'> }
   | { type: 'cancel'; id: string; target: string };
 
 export type Reply =

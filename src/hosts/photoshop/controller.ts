@@ -14,13 +14,12 @@ import type { DetectedFace } from '../../core/faces';
 import type { RGBAImage } from '../../core/image';
 import type { CancelSignal } from '../../core/errors';
 import type { EngineInfo } from '../../engine/engine';
-import type { PreviewPlan } from '../../engine/preview';
 import { EngineProtocolClient, EnginePort, remoteEngine } from '../../app/engine-port';
 import type { HostWords } from '../../app/messages';
 import {
   FaceShiftSettings, OpenedDocument, RunProgress, RunStage, SkippedFace, UseCase, findFaces, isFaceShiftLayerName, transformDocument,
 } from '../../app/transform';
-import { previewFace } from '../../app/preview';
+import { PreviewView, previewFace } from '../../app/preview';
 import type { LayerInfo, PhotoshopHost, PixelBounds, Target } from './ports';
 import { checkDocument, checkLayer, layerFrame } from './validate';
 import { PhotoshopError, asPhotoshopError } from './errors';
@@ -82,8 +81,8 @@ export interface RunResult {
   selectedName?: string;
 }
 
-/** A view read from the layer for a preview (valid while the layer and face are the same). */
-export interface PreviewView { documentID: number; layerID: number; frame: PixelBounds; plan: PreviewPlan; image: RGBAImage }
+/** A view read from the layer for a preview, with where it was read (valid while the layer and face are the same). */
+export interface LayerPreviewView extends PreviewView { documentID: number; layerID: number; frame: PixelBounds }
 
 /** One face before and after, small, for the panel (src/app/preview.ts). */
 export interface PreviewResult {
@@ -95,13 +94,13 @@ export interface PreviewResult {
   before: RGBAImage;
   after: RGBAImage;
   detection: Detection;
-  /** the view read for `before`: pass it back (PreviewOptions.view) so changing the strength reads nothing */
-  view: PreviewView;
+  /** the view read for `before`: pass it back (PanelPreviewOptions.view) so changing the strength reads nothing */
+  view: LayerPreviewView;
 }
 
-export interface PreviewOptions extends RunOptions {
+export interface PanelPreviewOptions extends RunOptions {
   /** the view an earlier preview read: reused when it is for the same layer and face */
-  view?: PreviewView | null;
+  view?: LayerPreviewView | null;
 }
 
 /** The panel's words after a run: which layer was added, and which layer is selected now. */
@@ -179,7 +178,7 @@ export class FaceShiftController {
    * the current direction and strength. Reads a small view of the layer (its own short modal
    * scope, skipped when `opts.view` still fits) and asks the engine; the document is not changed.
    */
-  async preview(settings: FaceShiftSettings, opts: PreviewOptions = {}): Promise<PreviewResult> {
+  async preview(settings: FaceShiftSettings, opts: PanelPreviewOptions = {}): Promise<PreviewResult> {
     try {
       const t = this.target();
       const session = this.session(opts, t);

@@ -9,7 +9,7 @@
 import { FaceSelection, describeFaces } from '../../core/faces';
 import type { EngineInfo } from '../../engine/engine';
 import { FaceShiftSettings, directionWords } from '../../app/transform';
-import { Detection, FaceShiftController, PanelProgress, PreviewView, doneMessage } from './controller';
+import { Detection, FaceShiftController, LayerPreviewView, PanelProgress, doneMessage } from './controller';
 import { PhotoshopError, asPhotoshopError } from './errors';
 import { EventSourceLike, MessageEngineClient, WebviewLike, webviewTransport } from './webview-client';
 import { createUxpHost, jpegDataUrl, photoshopModule } from './uxp-host';
@@ -158,7 +158,7 @@ function settings(): FaceShiftSettings {
 const preview = {
   timer: null as ReturnType<typeof setTimeout> | null,
   token: null as CancelToken | null,
-  view: null as PreviewView | null,
+  view: null as LayerPreviewView | null,
   urls: { before: '', after: '' },
   showBefore: false,
 };

@@ -18,7 +18,7 @@ import { CANCELLED_MESSAGE, FaceShiftError } from '../../core/errors';
 import type { EngineInfo } from '../../engine/engine';
 import type { RegionPixels } from '../../engine/sources';
 import { PhotoSize, Reply, ReplyOf, Request, WireTransformOptions, decodeWireImage, encodeWireImage } from '../../engine/protocol';
-import type { EngineProtocolClient, PortCall, PreviewOptions, TransformResult } from '../../app/engine-port';
+import type { EngineProtocolClient, PortCall, PreviewRequestOptions, TransformResult } from '../../app/engine-port';
 import { onCancel } from './cancel';
 
 /** Where requests go and replies come from. */
@@ -104,7 +104,7 @@ export class MessageEngineClient implements EngineProtocolClient {
     };
   }
 
-  async preview(req: { view: RGBAImage; face: DetectedFace; options: PreviewOptions }, call: PortCall = {}): Promise<RGBAImage> {
+  async preview(req: { view: RGBAImage; face: DetectedFace; options: PreviewRequestOptions }, call: PortCall = {}): Promise<RGBAImage> {
     const r = await this.request('preview', { type: 'preview', view: encodeWireImage(req.view, 4), face: req.face, options: req.options }, call);
     return decodeWireImage(r.image);
   }
