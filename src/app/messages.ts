@@ -1,15 +1,13 @@
 /**
  * Every message of the "transform the faces of this document" use case, in one place (as
- * UpscalerJS keeps its errors and warnings in one file). Each says what went wrong and what to
+ * UpscalerJS keeps its errors and warnings in one file; the cancel sentence, shared with the
+ * engine, is core/errors.ts CANCELLED_MESSAGE). Each says what went wrong and what to
  * do; the "what to do" part names the host's own controls, which each host supplies once as its
  * HostWords. Hosts map error codes (core/errors.ts) to their statuses, never message text.
  */
-import { CANCELLED_MESSAGE, FaceShiftError, FaceShiftErrorCode } from '../core/errors';
 import { DetectedFace, faceSize } from '../core/faces';
 import { smallestDetectableFace } from '../engine/engine';
 import { noModelMessage } from '../models/manifest';
-
-export { CANCELLED_MESSAGE } from '../core/errors';
 
 /** The host's words for what the user can do, each a full sentence (or the end of one, where said). */
 export interface HostWords {
@@ -76,18 +74,10 @@ export const messages = {
   },
   badUpscale: 'Upscale must be on or off.',
 
-  cancelled: CANCELLED_MESSAGE,
 } as const;
-
-/** The codes a photo can fail with on its own (the next photo of a batch may do fine). */
-export const PHOTO_CODES: readonly FaceShiftErrorCode[] = ['NO_FACE', 'FACE_TOO_SMALL', 'NO_SUCH_FACE', 'NOTHING_VISIBLE', 'BAD_INPUT'];
 
 /** The first line of an error's message (decoders stack several); FaceShift's own errors are one line already. */
 export function errorText(e: unknown): string {
   const m = (e as Error)?.message ?? String(e);
   return m.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)[0] ?? m;
-}
-
-export function fail(code: FaceShiftErrorCode, message: string): FaceShiftError {
-  return new FaceShiftError(code, message);
 }

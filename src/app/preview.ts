@@ -39,7 +39,7 @@ export interface PreviewCall extends RunCall {
 }
 
 /** The face a preview shows: the chosen one, or the first for "all faces" (any size: the view is small on purpose). */
-export function previewedFace(faces: DetectedFace[], selection: FaceSelection, uc: UseCase, doc: OpenedDocument): DetectedFace {
+function previewedFace(faces: DetectedFace[], selection: FaceSelection, uc: UseCase, doc: OpenedDocument): DetectedFace {
   if (selection === 'all') return selectFaces(faces, 'all')[0];
   return chooseFaces(faces, selection, 0, where(uc, doc)).todo[0];
 }
