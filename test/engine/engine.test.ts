@@ -162,6 +162,7 @@ describe('engine', () => {
     const src = new MemoryPhotoSource(img);
     const err = await broken.run(src, { direction: 'male2female' }, await broken.detect(src)).then(() => new Error('no error'), (e: unknown) => e as Error);
     expect(err.message).toMatch(new RegExp(`${gen.file} is damaged or not the shipped version.*Restore it`));
+    expect(err).toMatchObject({ code: 'MODEL' }); // a FaceShiftError: hosts map its code
     await broken.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -205,6 +206,9 @@ describe('engine service (the JSON protocol the Photoshop webview speaks)', () =
     // a transform without the pixels it needs is refused clearly
     const missing = await send({ type: 'transform', id: '5', photo: photoSize, faces: found, regions: [], options: { direction: 'male2female' } });
     expect(missing).toMatchObject({ type: 'error', code: 'BAD_INPUT' });
+    // a model problem keeps its code across the bridge (it was INTERNAL before ModelFileError became a FaceShiftError)
+    const unknown = await send({ type: 'transform', id: '5b', photo: photoSize, faces: found, regions: [], options: { direction: 'cat2dog' } });
+    expect(unknown).toMatchObject({ type: 'error', code: 'MODEL', message: expect.stringMatching(/No model for direction "cat2dog"/) });
     // cancel
     const job = service.handle({
       type: 'transform', id: '6', photo: photoSize, faces: found,

@@ -14,7 +14,7 @@
 import type { Box } from '../../core/geometry';
 import type { DetectedFace } from '../../core/faces';
 import type { RGBAImage } from '../../core/image';
-import { CANCELLED_MESSAGE, FaceShiftError } from '../../core/errors';
+import { FaceShiftError, cancelled } from '../../core/errors';
 import type { EngineInfo } from '../../engine/engine';
 import type { RegionPixels } from '../../engine/sources';
 import { PhotoSize, Reply, ReplyOf, Request, WireTransformOptions, decodeWireImage, encodeWireImage } from '../../engine/protocol';
@@ -112,7 +112,7 @@ export class MessageEngineClient implements EngineProtocolClient {
   /** Stop listening and fail whatever is still waiting. */
   dispose(): void {
     this.stop();
-    for (const [id, p] of this.pending) { this.pending.delete(id); p.reject(new FaceShiftError('CANCELLED', CANCELLED_MESSAGE)); }
+    for (const [id, p] of this.pending) { this.pending.delete(id); p.reject(cancelled()); }
   }
 
   private nextId(): string { return `${this.prefix}-${++this.seq}`; }
@@ -120,12 +120,12 @@ export class MessageEngineClient implements EngineProtocolClient {
   private request<T extends Reply['type']>(expect: T, msg: Outgoing, call: PortCall, id = this.nextId()): Promise<ReplyOf<T>> {
     const { signal, onProgress } = call;
     return new Promise<ReplyOf<T>>((resolve, reject) => {
-      if (signal?.aborted) { reject(new FaceShiftError('CANCELLED', CANCELLED_MESSAGE)); return; }
+      if (signal?.aborted) { reject(cancelled()); return; }
       // UXP's AbortSignal may have no events: onCancel subscribes to our token or polls `aborted`
       const done = onCancel(signal, () => {
         if (!this.pending.delete(id)) return;
         this.transport.post({ type: 'cancel', id: this.nextId(), target: id });
-        reject(new FaceShiftError('CANCELLED', CANCELLED_MESSAGE));
+        reject(cancelled());
       });
       this.pending.set(id, {
         expect, onProgress,
