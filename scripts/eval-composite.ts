@@ -140,16 +140,24 @@ export async function evaluateComposites(o: {
   return results;
 }
 
+/** Race directions change skin tone: a policy that matches lightness or removes the overall shift undoes the change itself. */
+export const RACE_POLICIES = ['none'];
+
 /**
  * The colour policy per direction, from composites of photos the models trained on (--split train:
  * the choice must not look at the validation photos): the highest flip rate over all sizes, and among
- * the policies within `tolerance` of it (about one face at each size), the smallest seam.
+ * the policies within `tolerance` of it (about one face at each size), the smallest seam. Race
+ * directions keep the net's colours (RACE_POLICIES): their change is largely skin tone, which the seam
+ * measure would count as a step at the mask's edge and the other policies remove.
  */
-export function chooseColorPolicies(rs: CompositeResult[], tolerance = 0.05): Record<string, { policy: string; flip: number; seam: number }> {
+export function chooseColorPolicies(rs: CompositeResult[], tolerance = 0.05, isRace = (direction: string) => /white|black|asian/.test(direction)):
+  Record<string, { policy: string; flip: number; seam: number }> {
   const out: Record<string, { policy: string; flip: number; seam: number }> = {};
   for (const direction of [...new Set(rs.map((r) => r.direction))]) {
     const byPolicy = new Map<string, CompositeResult[]>();
-    for (const r of rs.filter((x) => x.direction === direction)) byPolicy.set(r.color, [...(byPolicy.get(r.color) ?? []), r]);
+    for (const r of rs.filter((x) => x.direction === direction && (!isRace(direction) || RACE_POLICIES.includes(x.color)))) {
+      byPolicy.set(r.color, [...(byPolicy.get(r.color) ?? []), r]);
+    }
     const scored = [...byPolicy].map(([policy, xs]) => {
       const n = xs.reduce((t, x) => t + x.n, 0);
       return { policy, flip: r4(xs.reduce((t, x) => t + x.flip.rate * x.n, 0) / Math.max(1, n)), seam: r4(mean(xs.map((x) => x.seamMedian))) };
@@ -218,7 +226,9 @@ async function main() {
     fs.writeFileSync(o.choose, JSON.stringify({
       date: new Date().toISOString().slice(0, 10),
       rule: 'per direction: the highest flip rate over both sizes on training-split composites (the choice never looks at validation photos); '
-        + 'among policies within 5 points of it, the smallest seam (median colour step the paste adds at the mask edge, Delta E)',
+        + 'among policies within 5 points of it, the smallest seam (median colour step the paste adds at the mask edge, Delta E). '
+        + 'Race directions keep the net\'s colours (none): their change is largely skin tone, which the seam measure counts as a step '
+        + 'and the other policies undo (with lightness, white->black changed the skin\'s ITA by -0.2 degrees instead of darkening it).',
       command: `tsx scripts/eval-composite.ts ${process.argv.slice(2).join(' ')}`,
       chosen: Object.fromEntries(Object.entries(chosen).map(([d, c]) => [d, c.policy])),
       scores: chosen, results,

@@ -129,8 +129,8 @@ export async function main(argv = process.argv): Promise<number> {
     .option('-f, --force', 'overwrite existing outputs (never an input photo)', false)
     .option('--json', 'print a JSON report to stdout', false)
     .option('--min-face <px>', 'skip faces smaller than this (box side, pixels)', num('min-face', 8, 10000), DEFAULT_CONFIG.minFaceSize)
-    .option('--color-match', 'match the new face\'s colours to the photo (default: as the model\'s manifest entry says: on for male/female, off for the race pairs)')
-    .option('--no-color-match', 'keep the network\'s colours')
+    .option('--color-match', 'treat the new face\'s colours as the model\'s measured colour policy says (the default; a Reinhard match where that policy is none)')
+    .option('--no-color-match', 'keep the network\'s colours as they are')
     .option('--threads <n>', 'CPU threads for the nets (0 = all)', num('threads', 0, 256, true), 0)
     .addHelpText('after', `
 Exit codes: 0 every photo done; 1 some photo had no output (no face, unreadable, output exists); 2 bad usage; 130/143/129 cancelled (Ctrl-C, SIGTERM, SIGHUP).
