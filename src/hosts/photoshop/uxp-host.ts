@@ -1,6 +1,7 @@
 /**
- * PhotoshopHost over the real `require('photoshop')` (app, core, imaging, action). Thin on
- * purpose: every decision lives in controller.ts, which the tests drive against a simulator.
+ * PhotoshopHost (ports.ts) over the real `require('photoshop')` (app, core, imaging, action). Thin
+ * on purpose: every decision lives in the use case (src/app) and controller.ts, which the tests
+ * drive against a simulator.
  */
 import type * as PS from 'photoshop';
 import type { RGBAImage } from '../../core/image';
