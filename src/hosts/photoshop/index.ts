@@ -1,7 +1,7 @@
 /**
  * The FaceShift panel (UXP). Wiring and UI only: the flow is the use case (src/app) through
- * controller.ts, Photoshop is uxp-host.ts, the engine (in the <webview>) is webview-client.ts, recording is actions.ts, and
- * what happens when the plugin loads is plugin.ts.
+ * controller.ts, Photoshop is uxp-host.ts, the engine (in the <webview>) is webview-client.ts,
+ * recording is actions.ts, and what happens when the plugin loads is plugin.ts.
  *
  * Cancellation uses the panel's own CancelToken (cancel.ts): UXP's AbortSignal has no events and
  * AbortController was missing in some Photoshop versions.
