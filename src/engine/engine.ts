@@ -365,6 +365,8 @@ export class FaceEngine {
         photo: { width: source.width, height: source.height, region, regionBox },
         face: faceImg, fromCrop, cropSize: size, strength, mask,
         color: colorPolicyFor(model, opts),
+        // a net with an attention output confines its own change: its strong changes are wanted
+        limitOutliers: !model.attention,
         ...(detail ? { crop: aligned.image, netOutput: fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range) } : {}),
       });
       timings.paste += now() - t;
