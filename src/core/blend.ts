@@ -50,6 +50,8 @@ export interface PasteBackArgs {
    */
   crop?: RGBAImage;
   netOutput?: RGBAImage;
+  /** Detail paste: compress outlier changes (core/detail.ts DetailOptions.limitOutliers; default true). */
+  limitOutliers?: boolean;
 }
 
 /** Highest strength: 150 %. */
@@ -132,7 +134,8 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   if (detail) {
     const boxToCrop = composeAffine(invertAffine(fromCrop), [1, 0, box.x, 0, 1, box.y]);
     const fused = MS === args.crop!.width;
-    rgba = applyChange(original, face, boxToFace, args.crop!, args.netOutput!, boxToCrop, strength, color, fused ? { mask, out: outMask.data } : null);
+    rgba = applyChange(original, face, boxToFace, args.crop!, args.netOutput!, boxToCrop, strength, color, fused ? { mask, out: outMask.data } : null,
+      args.limitOutliers ?? true);
     if (!fused) { const m = warpMask(); for (let i = 0; i < m.length; i++) outMask.data[i] = round(m[i]); }
   } else {
     const m = warpMask();
@@ -165,7 +168,8 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
  * super-resolved face only where it is used (keep < 1), so the cost is a few operations per pixel.
  */
 function applyChange(original: RGBAImage, face: RGBAImage, boxToFace: Affine, crop: RGBAImage, netOutput: RGBAImage,
-  boxToCrop: Affine, strength: number, color: ColorPolicy, mask: { mask: Float32Array; out: Uint8ClampedArray } | null): RGBAImage {
+  boxToCrop: Affine, strength: number, color: ColorPolicy, mask: { mask: Float32Array; out: Uint8ClampedArray } | null,
+  limitOutliers: boolean): RGBAImage {
   const S = crop.width;
   if (crop.height !== S || netOutput.width !== S || netOutput.height !== S) {
     throw new Error(`pasteBack: crop ${crop.width}x${crop.height} and net output ${netOutput.width}x${netOutput.height} must be square and the same size.`);
@@ -175,7 +179,7 @@ function applyChange(original: RGBAImage, face: RGBAImage, boxToFace: Affine, cr
   // (e.g. a Reinhard match keeps the net's local changes and drops its overall colour cast)
   const y = correctColor(netOutput, crop, cropWeights, color);
   const keep = keepDetail(crop, y).data;
-  const change = netChange(crop, y, cropWeights).map((p) => p.data);
+  const change = netChange(crop, y, cropWeights, { limitOutliers }).map((p) => p.data);
   // the fields interleaved, 7 per crop pixel, on a grid padded by one cell of "outside" (keep 1: the
   // photo, no change): keep, change (RGB), colour correction (corrected minus raw answer, RGB; it
   // also corrects the super-resolved face: no per-pixel Lab at full resolution)

@@ -399,6 +399,8 @@ export class FaceEngine {
       photo: { width: source.width, height: source.height, region: a.region, regionBox: a.regionBox },
       face: faceImg, fromCrop: a.fromCrop, cropSize: model.input.size, strength, mask,
       color: colorPolicyFor(model, opts),
+      // a net with an attention output confines its own change: its strong changes are wanted
+      limitOutliers: !model.attention,
       ...(detail ? { crop: a.crop.image, netOutput: fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range) } : {}),
     });
   }
