@@ -150,7 +150,7 @@ export const RACE_POLICIES = ['none'];
  * directions keep the net's colours (RACE_POLICIES): their change is largely skin tone, which the seam
  * measure would count as a step at the mask's edge and the other policies remove.
  */
-export function chooseColorPolicies(rs: CompositeResult[], tolerance = 0.05, isRace = (direction: string) => /white|black|asian/.test(direction)):
+export function chooseColorPolicies(rs: CompositeResult[], tolerance = 0.05, isRace = (direction: string) => domainOf(direction.split('2')[0]).attribute === 'race'):
   Record<string, { policy: string; flip: number; seam: number }> {
   const out: Record<string, { policy: string; flip: number; seam: number }> = {};
   for (const direction of [...new Set(rs.map((r) => r.direction))]) {

@@ -137,18 +137,9 @@ export function warpAffine(src: RGBAImage, dstToSrc: Affine, width: number, heig
 
 /** Bilinear sample of a one-channel image through dstToSrc; outside the source reads `outside`. */
 export function warpGray(src: GrayImage | Plane, dstToSrc: Affine, width: number, height: number, outside = 0): Float32Array {
-  return warpPlanes([src], dstToSrc, width, height, [outside])[0];
-}
-
-/**
- * warpGray of several same-sized planes through one map: the sample positions and weights are
- * computed once per pixel (paste-back warps seven smooth fields into the face's box).
- */
-export function warpPlanes(srcs: (GrayImage | Plane)[], dstToSrc: Affine, width: number, height: number, outside: number[]): Float32Array[] {
-  // one plain loop per plane over float data: typed-array kinds mixed in one loop are slow, and
-  // recomputing the (affine, so cheap) sample position beats storing it
-  return srcs.map((p, k) => samplePlane(p.data instanceof Float32Array ? p.data : Float32Array.from(p.data), p.width, p.height,
-    dstToSrc, width, height, outside[k]));
+  // one plain loop over float data (typed-array kinds mixed in one hot loop are slow)
+  return samplePlane(src.data instanceof Float32Array ? src.data : Float32Array.from(src.data), src.width, src.height,
+    dstToSrc, width, height, outside);
 }
 
 function samplePlane(s: Float32Array, W: number, H: number, dstToSrc: Affine, width: number, height: number, outside: number): Float32Array {
