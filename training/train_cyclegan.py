@@ -18,6 +18,7 @@ GANimation mask (output = A * colour + (1 - A) * input) with --lambda-mask (mean
 import argparse
 import json
 import os
+import shutil
 import random
 import sys
 
@@ -107,6 +108,9 @@ def parse_args(argv=None):
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--ckpt-minutes', type=float, default=5)
+    p.add_argument('--keep-snapshots', action='store_true',
+                   help='also keep each checkpoint\'s lean weights as snap-<iteration>.pt, for choosing a checkpoint '
+                        'afterwards on training-split composites (never the validation split)')
     p.add_argument('--log-every', type=int, default=20)
     a = p.parse_args(argv)
     if not a.iters and not a.minutes:
@@ -236,6 +240,8 @@ def main(argv=None):
         lean_path = os.path.join(a.out, 'lean.pt')
         torch.save(dict(nets={k: lean_state(n) for k, n in nets.items()}, meta=meta), lean_path + '.tmp')
         os.replace(lean_path + '.tmp', lean_path)  # atomic: may be copied while training runs
+        if a.keep_snapshots:
+            shutil.copyfile(lean_path, os.path.join(a.out, f"snap-{state['it']:05d}.pt"))
         with open(os.path.join(a.out, 'meta.json'), 'w') as f:
             json.dump(meta, f, indent=2)
         log.plot(os.path.join(a.out, 'losses.png'), f'CycleGAN {dom_a}<->{dom_b} at {a.size}px')
