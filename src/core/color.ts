@@ -30,6 +30,32 @@ function linearToSrgb(c: number): number {
   return v * 255;
 }
 
+/**
+ * Linear light -> 8-bit sRGB without a pow per channel: THRESHOLDS[k - 1] is the least linear value
+ * whose sRGB code rounds to k or more (found by bisection of the exact formula, which is monotone),
+ * so a binary search gives exactly clamp8(linearToSrgb(c)).
+ */
+const THRESHOLDS = (() => {
+  const t = new Float64Array(255);
+  for (let k = 1; k < 256; k++) {
+    let lo = 0, hi = 1;
+    for (let i = 0; i < 80 && lo < hi; i++) {
+      const mid = (lo + hi) / 2;
+      if (mid === lo || mid === hi) break;
+      if (clamp8(linearToSrgb(mid)) >= k) hi = mid; else lo = mid;
+    }
+    t[k - 1] = clamp8(linearToSrgb(lo)) >= k ? lo : hi;
+  }
+  return t;
+})();
+
+function linearTo8(c: number): number {
+  if (!(c >= THRESHOLDS[0])) return 0;
+  let lo = 0, hi = 255; // answer in 1..255: the count of thresholds <= c
+  while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (THRESHOLDS[mid - 1] <= c) lo = mid; else hi = mid; }
+  return THRESHOLDS[hi - 1] <= c ? hi : lo;
+}
+
 function labF(t: number): number { return t > EPS ? cbrt(t) : (KAPPA * t + 16) / 116; }
 function labFInv(f: number): number { const f3 = f * f * f; return f3 > EPS ? f3 : (116 * f - 16) / KAPPA; }
 
@@ -50,7 +76,7 @@ export function labToRgb(L: number, a: number, b: number): RGB {
   const R = 3.2404542 * x - 1.5371385 * y - 0.4985314 * z;
   const G = -0.9692660 * x + 1.8760108 * y + 0.0415560 * z;
   const B = 0.0556434 * x - 0.2040259 * y + 1.0572252 * z;
-  return [clamp8(linearToSrgb(max(0, R))), clamp8(linearToSrgb(max(0, G))), clamp8(linearToSrgb(max(0, B)))];
+  return [linearTo8(max(0, R)), linearTo8(max(0, G)), linearTo8(max(0, B))];
 }
 
 function clamp8(v: number): number {
@@ -206,22 +232,58 @@ function removeShift(output: RGBAImage, input: RGBAImage, mask: Float32Array): R
   const n = output.width * output.height;
   if (mask.length !== n) throw new Error(`correctColor: mask has ${mask.length} values, expected ${n}.`);
   const lo = rgbaToLab(output), li = rgbaToLab(input);
-  const idx: number[] = [];
-  for (let i = 0; i < n; i++) if (mask[i] > 0) idx.push(i);
+  let m = 0;
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) if (mask[i] > 0) idx[m++] = i;
   const out: RGBAImage = { width: output.width, height: output.height, data: new Uint8ClampedArray(output.data) };
-  if (!idx.length) return out;
-  const shift = [0, 1, 2].map((c) => weightedMedian(idx.map((i) => lo[i * 3 + c] - li[i * 3 + c]), idx.map((i) => mask[i])));
-  for (const i of idx) {
+  if (!m) return out;
+  const values = new Float64Array(m), weights = new Float64Array(m);
+  const shift = [0, 1, 2].map((c) => {
+    for (let k = 0; k < m; k++) { const i = idx[k]; values[k] = lo[i * 3 + c] - li[i * 3 + c]; weights[k] = mask[i]; }
+    return weightedMedian(values, weights);
+  });
+  for (let k = 0; k < m; k++) {
+    const i = idx[k];
     const [r, g, b] = labToRgb(lo[i * 3] - shift[0], lo[i * 3 + 1] - shift[1], lo[i * 3 + 2] - shift[2]);
     out.data[i * 4] = r; out.data[i * 4 + 1] = g; out.data[i * 4 + 2] = b;
   }
   return out;
 }
 
-function weightedMedian(values: number[], weights: number[]): number {
-  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
-  const half = weights.reduce((s, w) => s + w, 0) / 2;
-  let acc = 0;
-  for (const i of order) { acc += weights[i]; if (acc >= half) return values[i]; }
-  return values[order[order.length - 1]];
+/**
+ * The weighted median of `values`: the first value, in ascending order, at which the running sum of
+ * `weights` reaches half their total. Quickselect (three-way partitions), linear time: this runs on
+ * every face, a sort with a comparator did not. Both arrays are reordered.
+ */
+function weightedMedian(values: Float64Array, weights: Float64Array): number {
+  const n = values.length;
+  let target = 0;
+  for (let i = 0; i < n; i++) target += weights[i];
+  target /= 2;
+  let lo = 0, hi = n - 1;
+  while (lo <= hi) {
+    const a = values[lo], b = values[(lo + hi) >> 1], c = values[hi];
+    const p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b); // median of three
+    // [lo, lt) < p, [lt, i) == p, (gt, hi] > p
+    let lt = lo, i = lo, gt = hi;
+    while (i <= gt) {
+      const v = values[i];
+      if (v < p) { swap(values, weights, lt++, i++); } else if (v > p) { swap(values, weights, i, gt--); } else i++;
+    }
+    let wl = 0, we = 0;
+    for (let k = lo; k < lt; k++) wl += weights[k];
+    for (let k = lt; k <= gt; k++) we += weights[k];
+    if (wl >= target) hi = lt - 1;
+    else if (wl + we >= target) return p;
+    else { target -= wl + we; lo = gt + 1; }
+  }
+  // rounding left the target just past the total: the largest value
+  let m = -Infinity;
+  for (let i = 0; i < n; i++) if (values[i] > m) m = values[i];
+  return m;
+}
+
+function swap(v: Float64Array, w: Float64Array, i: number, j: number): void {
+  const t = v[i]; v[i] = v[j]; v[j] = t;
+  const u = w[i]; w[i] = w[j]; w[j] = u;
 }

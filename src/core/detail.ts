@@ -29,18 +29,22 @@ export function blurPlane(src: Plane, sigma: number): Plane {
   for (let i = -r; i <= r; i++) { k[i + r] = exp(-(i * i) / (2 * sigma * sigma)); s += k[i + r]; }
   for (let i = 0; i < k.length; i++) k[i] /= s;
   const tmp = new Float32Array(w * h), out = new Float32Array(w * h), d = src.data;
+  // taps summed in the same order everywhere; only the border pixels clamp their indices
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) {
       let acc = 0;
-      for (let i = -r; i <= r; i++) { const xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i; acc += d[row + xx] * k[i + r]; }
+      if (x >= r && x + r < w) for (let i = -r; i <= r; i++) acc += d[row + x + i] * k[i + r];
+      else for (let i = -r; i <= r; i++) { const xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i; acc += d[row + xx] * k[i + r]; }
       tmp[row + x] = acc;
     }
   }
   for (let y = 0; y < h; y++) {
+    const inside = y >= r && y + r < h;
     for (let x = 0; x < w; x++) {
       let acc = 0;
-      for (let i = -r; i <= r; i++) { const yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i; acc += tmp[yy * w + x] * k[i + r]; }
+      if (inside) for (let i = -r; i <= r; i++) acc += tmp[(y + i) * w + x] * k[i + r];
+      else for (let i = -r; i <= r; i++) { const yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i; acc += tmp[yy * w + x] * k[i + r]; }
       out[y * w + x] = acc;
     }
   }

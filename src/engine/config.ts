@@ -26,6 +26,8 @@ export interface EngineConfig {
   mask: {
     /** Side the face mesh is run at, in pixels. */
     meshSize: number;
+    /** The mesh's view of the photo takes at most n x n samples a pixel: it needs the face's shape, not its finest detail. */
+    meshSupersample: number;
     /** Below this face-presence score the mesh is not trusted and the rounded box is used. */
     minMeshScore: number;
     /** The oval's feather is featherForFace(side x featherScale): the face inside the crop is about 0.6 of its side. */
@@ -54,6 +56,7 @@ export const DEFAULT_CONFIG: Readonly<EngineConfig> = Object.freeze({
   }),
   mask: Object.freeze({
     meshSize: 192,
+    meshSupersample: 2,
     minMeshScore: 0.5,
     featherScale: 0.6,
     outset: 0.6,
@@ -88,6 +91,7 @@ export function engineConfig(overrides: EngineConfigOverrides = {}): EngineConfi
     throw bad('detect.verifyCrops', c.detect.verifyCrops, `a list of whole numbers below the view size (${c.detect.viewSize})`);
   }
   positiveInt('mask.meshSize', c.mask.meshSize);
+  positiveInt('mask.meshSupersample', c.mask.meshSupersample);
   fraction('mask.minMeshScore', c.mask.minMeshScore);
   fraction('mask.featherScale', c.mask.featherScale);
   if (!(c.mask.outset >= 0)) throw bad('mask.outset', c.mask.outset, '0 or more');

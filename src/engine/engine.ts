@@ -415,12 +415,12 @@ export class FaceEngine {
     // the mask is smooth: built at the crop's size at most, paste-back resamples it into the photo
     const side = Math.min(faceSide, cropSize);
     if (!this.landmarks || !zoom) return faceMask(side);
-    const { meshSize: M, minMeshScore, featherScale, outset } = this.config.mask;
+    const { meshSize: M, meshSupersample, minMeshScore, featherScale, outset, borderFade, borderInset } = this.config.mask;
     // the mesh looks at more of the photo than the net's crop (zoomed out): regionFor() covers it
     const toMesh = meshCropTransform(face.keypoints, this.template, M, zoom);
-    // 3x3 samples a pixel at most: the mesh needs the face's shape, not its finest detail (a portrait's
+    // a few samples a pixel at most: the mesh needs the face's shape, not its finest detail (a portrait's
     // face would otherwise cost up to 64 samples a pixel)
-    const crop = warpAffine(region, composeAffine([1, 0, -regionBox.x, 0, 1, -regionBox.y], invertAffine(toMesh)), M, M, 3);
+    const crop = warpAffine(region, composeAffine([1, 0, -regionBox.x, 0, 1, -regionBox.y], invertAffine(toMesh)), M, M, meshSupersample);
     const { score, points } = await this.landmarks.mesh(crop);
     if (!(score >= minMeshScore)) return faceMask(side);
     const k = side / M;
@@ -428,7 +428,7 @@ export class FaceEngine {
     const feather = featherForFace(side * featherScale);
     const oval = landmarkFaceMask(faceOvalContour(mapPoints(points, toSide), { outset: outset * feather }), side, side, feather);
     // the net answers poorly in the last pixels of its crop (and a crop past the photo edge is padding): a thin border fade
-    const f = side / 48, inset = side / 256;
+    const f = side * borderFade, inset = side * borderInset;
     for (let y = 0; y < side; y++) {
       for (let x = 0; x < side; x++) {
         const edge = Math.min(x + 0.5, y + 0.5, side - x - 0.5, side - y - 0.5) - inset;

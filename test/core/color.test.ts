@@ -177,3 +177,55 @@ describe('correctColor: the colour policies of paste-back', () => {
     expect(COLOR_POLICIES).toEqual(['reinhard', 'lightness', 'tone', 'none']);
   });
 });
+
+describe('fast paths give the exact answers of the formulas', () => {
+  // the reference: the sRGB formula with a pow per channel, and a weighted median by sorting
+  const XN = 0.95047, ZN = 1.08883, EPS = 216 / 24389, KAPPA = 24389 / 27;
+  const c8 = (v: number) => Math.min(255, Math.max(0, Math.round(v)));
+  const enc = (c: number) => c8((c <= 0.0031308 ? 12.92 * c : 1.055 * Math.pow(c, 1 / 2.4) - 0.055) * 255);
+  const inv = (f: number) => (f * f * f > EPS ? f * f * f : (116 * f - 16) / KAPPA);
+  const refLabToRgb = (L: number, a: number, b: number) => {
+    const fy = (L + 16) / 116, x = inv(fy + a / 500) * XN, y = inv(fy), z = inv(fy - b / 200) * ZN;
+    return [enc(Math.max(0, 3.2404542 * x - 1.5371385 * y - 0.4985314 * z)), enc(Math.max(0, -0.9692660 * x + 1.8760108 * y + 0.0415560 * z)),
+      enc(Math.max(0, 0.0556434 * x - 0.2040259 * y + 1.0572252 * z))];
+  };
+  const img = (f: () => [number, number, number], S: number) => {
+    const im = createRGBA(S, S);
+    for (let i = 0; i < S * S; i++) im.data.set([...f(), 255], i * 4);
+    return im;
+  };
+  let seed = 7;
+  const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+
+  test('labToRgb (a table instead of pow) equals the formula, at random and at every 8-bit grey', () => {
+    for (let i = 0; i < 200000; i++) {
+      const L = rand() * 110 - 5, a = rand() * 240 - 120, b = rand() * 240 - 120;
+      expect(labToRgb(L, a, b)).toEqual(refLabToRgb(L, a, b));
+    }
+    for (let v = 0; v < 256; v++) expect(labToRgb(...rgbToLab(v, v, v))).toEqual([v, v, v]);
+  });
+
+  test("'tone' removes the weighted median shift (quickselect) exactly as a sort finds it", () => {
+    for (let t = 0; t < 60; t++) {
+      const S = 6 + (t % 17), n = S * S, q = t % 3 === 0 ? 3 : 150; // few levels: many ties
+      const mk = () => img(() => [40 + Math.floor(rand() * q), 40 + Math.floor(rand() * q), 40 + Math.floor(rand() * q)], S);
+      const out = mk(), inp = mk();
+      const mask = new Float32Array(n).map(() => (rand() < 0.3 ? 0 : t % 2 ? 1 : rand()));
+      const got = correctColor(out, inp, mask, 'tone');
+      const lo = rgbaToLab(out), li = rgbaToLab(inp);
+      const idx = [...mask.keys()].filter((i) => mask[i] > 0);
+      if (!idx.length) continue;
+      const shift = [0, 1, 2].map((c) => {
+        const v = idx.map((i) => lo[i * 3 + c] - li[i * 3 + c]), w = idx.map((i) => mask[i]);
+        const order = v.map((_, i) => i).sort((x, y) => v[x] - v[y]);
+        const half = w.reduce((s, x) => s + x, 0) / 2;
+        let acc = 0;
+        for (const i of order) { acc += w[i]; if (acc >= half) return v[i]; }
+        return v[order[order.length - 1]];
+      });
+      for (const i of idx) {
+        expect([got.data[i * 4], got.data[i * 4 + 1], got.data[i * 4 + 2]]).toEqual(refLabToRgb(lo[i * 3] - shift[0], lo[i * 3 + 1] - shift[1], lo[i * 3 + 2] - shift[2]));
+      }
+    }
+  });
+});
