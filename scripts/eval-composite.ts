@@ -54,7 +54,7 @@ async function loadPhoto(file: string, scale: number): Promise<RGBAImage> {
 }
 
 export async function evaluateComposites(o: {
-  models: string; dataset: string; limit: number; scales: number[]; pastes: ('detail' | 'replace')[];
+  models: string; dataset: string; limit: number; scales: number[]; pastes: string[];
   directions?: string[]; strength?: number; log?: (s: string) => void;
   /** Colour policies to compare (default: the manifest's per model). */
   colors?: (ColorPolicy | 'model')[];
@@ -94,6 +94,7 @@ export async function evaluateComposites(o: {
     const src = domainOf(model.source);
     const split = o.split ?? 'val';
     const items = evalItems(labels, (it) => adultColour(it) && it[src.attribute] === src.value, o.limit, split);
+    // a paste mode, or detail:<photoDetail> (e.g. detail:0.7) to compare how much of the photo's detail is kept
     const variants = o.pastes.flatMap((paste) => (o.colors ?? ['model' as const]).map((color) => ({ paste, color, key: `${paste}/${color}` })));
     const realVerdicts = await real(model.target);
     for (const scale of o.scales) {
@@ -109,8 +110,11 @@ export async function evaluateComposites(o: {
         if (!face) { missed++; continue; }
         before.push(frame(photo, face));
         for (const { paste, color, key } of variants) {
+          const [mode, detail] = paste.split(':');
+          if (mode !== 'detail' && mode !== 'replace') throw new Error(`unknown paste mode "${paste}" (detail, replace or detail:<0..1>)`);
           const r = await engine.run(source, {
-            direction, paste, strength: o.strength ?? 1, ...(color === 'model' ? {} : { colorPolicy: color }),
+            direction, paste: mode, strength: o.strength ?? 1, ...(color === 'model' ? {} : { colorPolicy: color }),
+            ...(detail !== undefined ? { photoDetail: Number(detail) } : {}),
           }, [face]);
           const layer = facesToLayer(r.faces.map((f) => f.patch));
           after[key].push(frame(layer ? compositeLayer(photo, layer) : photo, face));

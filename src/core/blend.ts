@@ -52,6 +52,12 @@ export interface PasteBackArgs {
   netOutput?: RGBAImage;
   /** Detail paste: compress outlier changes (core/detail.ts DetailOptions.limitOutliers; default true). */
   limitOutliers?: boolean;
+  /**
+   * Detail paste: how much of the photo's fine detail is kept where the net did not change structure,
+   * 0..1 (default 1). Below 1 the net's own super-resolved pixels are mixed in everywhere, e.g. the
+   * smoother skin a male->female net draws.
+   */
+  photoDetail?: number;
 }
 
 /** Highest strength: 150 %. */
@@ -94,6 +100,8 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   if (!(strength >= 0 && strength <= maxStrength)) throw new Error(`pasteBack: strength must be between 0 and ${maxStrength}, got ${strength}.`);
   if (face.width !== face.height || face.width < 1) throw new Error(`pasteBack: the face must be square, got ${face.width}x${face.height}.`);
   if (!(cropSize > 0)) throw new Error(`pasteBack: cropSize must be positive, got ${cropSize}.`);
+  const photoDetail = args.photoDetail ?? 1;
+  if (!(photoDetail >= 0 && photoDetail <= 1)) throw new Error(`pasteBack: photoDetail must be between 0 and 1, got ${photoDetail}.`);
   const F = face.width;
   const mask = args.mask ?? faceMask(F);
   const MS = Math.round(Math.sqrt(mask.length));
@@ -135,7 +143,7 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
     const boxToCrop = composeAffine(invertAffine(fromCrop), [1, 0, box.x, 0, 1, box.y]);
     const fused = MS === args.crop!.width;
     rgba = applyChange(original, face, boxToFace, args.crop!, args.netOutput!, boxToCrop, strength, color, fused ? { mask, out: outMask.data } : null,
-      args.limitOutliers ?? true);
+      args.limitOutliers ?? true, photoDetail);
     if (!fused) { const m = warpMask(); for (let i = 0; i < m.length; i++) outMask.data[i] = round(m[i]); }
   } else {
     const m = warpMask();
@@ -169,7 +177,7 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
  */
 function applyChange(original: RGBAImage, face: RGBAImage, boxToFace: Affine, crop: RGBAImage, netOutput: RGBAImage,
   boxToCrop: Affine, strength: number, color: ColorPolicy, mask: { mask: Float32Array; out: Uint8ClampedArray } | null,
-  limitOutliers: boolean): RGBAImage {
+  limitOutliers: boolean, photoDetail: number): RGBAImage {
   const S = crop.width;
   if (crop.height !== S || netOutput.width !== S || netOutput.height !== S) {
     throw new Error(`pasteBack: crop ${crop.width}x${crop.height} and net output ${netOutput.width}x${netOutput.height} must be square and the same size.`);
@@ -189,7 +197,7 @@ function applyChange(original: RGBAImage, face: RGBAImage, boxToFace: Affine, cr
   for (let yy = 0; yy < S; yy++) {
     for (let xx = 0; xx < S; xx++) {
       const i = yy * S + xx, o = ((yy + 1) * P + xx + 1) * NF;
-      fields[o] = keep[i];
+      fields[o] = keep[i] * photoDetail;
       if (M) fields[o + 7] = round(M[i] * 255); // the paste mask (0 outside), quantised as maskToGray does
       for (let c = 0; c < 3; c++) {
         fields[o + 1 + c] = change[c][i];

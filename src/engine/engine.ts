@@ -58,6 +58,8 @@ export interface TransformOptions {
   colorMatch?: boolean;
   /** A colour policy that overrides both (the evaluation compares them). */
   colorPolicy?: ColorPolicy;
+  /** Overrides the model's measured photoDetail (manifest; 0..1, default 1): the evaluation compares them. */
+  photoDetail?: number;
   signal?: CancelSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -401,6 +403,7 @@ export class FaceEngine {
       color: colorPolicyFor(model, opts),
       // a net with an attention output confines its own change: its strong changes are wanted
       limitOutliers: !model.attention,
+      photoDetail: opts.photoDetail ?? model.photoDetail ?? 1,
       ...(detail ? { crop: a.crop.image, netOutput: fromPlanar(out.data, out.dims[3], out.dims[2], model.output.range) } : {}),
     });
   }

@@ -46,6 +46,11 @@ export interface TransformModel extends ModelBase {
    */
   colorPolicy?: ColorPolicy;
   /**
+   * Detail paste: how much of the photo's fine detail is kept (0..1, default 1; core/blend.ts
+   * PasteBackArgs.photoDetail), chosen per direction on training-split composites (docs/photo-detail.json).
+   */
+  photoDetail?: number;
+  /**
    * A conditional generator (one file for several directions) takes the target as a second input:
    * `values` (one number per label) fed to the input `name` as a [1, labels.length] tensor.
    */
@@ -140,6 +145,9 @@ export function validateManifest(m: unknown): Manifest {
     }
     if (e.colorPolicy !== undefined && !isColorPolicy(e.colorPolicy)) {
       throw new ModelFileError(`Model ${e.id} in the manifest has an unknown colour policy "${e.colorPolicy}" (one of ${COLOR_POLICIES.join(', ')}).`);
+    }
+    if (e.photoDetail !== undefined && !(typeof e.photoDetail === 'number' && e.photoDetail >= 0 && e.photoDetail <= 1)) {
+      throw new ModelFileError(`Model ${e.id} in the manifest has photoDetail ${JSON.stringify(e.photoDetail)}; it must be a number from 0 to 1.`);
     }
     if (e.attention && (!e.attention.name || e.attention.size !== e.output.size)) {
       throw new ModelFileError(`Model ${e.id} in the manifest has a malformed attention output (a name, and the output's size).`);

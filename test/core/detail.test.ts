@@ -107,4 +107,18 @@ describe('pasteBack with the net change', () => {
     for (let yy = 48; yy < 80; yy++) for (let xx = 48; xx < 80; xx++) d += r.rgba.data[(yy * 128 + xx) * 4] - photo.data[(yy * 128 + xx) * 4];
     expect(d / 1024).toBeLessThan(-10);
   });
+  test('photoDetail mixes in the net\'s own pixels: 1 keeps the photo\'s texture, 0 takes the net\'s softer face, in between in between', () => {
+    const photo = textured(128, 120, 25);
+    const crop = resizeArea(photo, S, S);
+    const y = blurred(add(crop, -15), 1);
+    const face = resizeArea(y, 128, 128); // the net's answer at the photo's size, soft
+    const paste = (photoDetail?: number) => pasteBack({ photo, face, crop, netOutput: y, fromCrop: [2, 0, 0, 0, 2, 0], cropSize: S, color: 'none', photoDetail })!;
+    const box = { x: 32, y: 32, width: 64, height: 64 };
+    const kept = [1, 0.5, 0].map((k) => detailKept(photo, paste(k).rgba, box));
+    expect(kept[0]).toBeGreaterThan(0.7);
+    expect(kept[1]).toBeLessThan(kept[0] - 0.1);
+    expect(kept[2]).toBeLessThan(kept[1] - 0.1);
+    expect(Array.from(paste().rgba.data)).toEqual(Array.from(paste(1).rgba.data)); // 1 is the default
+    expect(() => paste(1.2)).toThrow(/photoDetail must be between 0 and 1/);
+  });
 });

@@ -42,10 +42,12 @@ describe('validateManifest', () => {
       .toThrow(/a-v1 and a-v2 both offer the direction "male2female"/);
   });
 
-  test('an unknown colour policy is refused, naming the ones there are', () => {
+  test('an unknown colour policy or a photoDetail outside 0..1 is refused, naming what is allowed', () => {
     expect(() => validateManifest({ version: 1, models: [{ ...entry('a', 'male2female'), colorPolicy: 'sepia' }] }))
       .toThrow(/a in the manifest has an unknown colour policy "sepia" \(one of reinhard, lightness, tone, none\)/);
     expect(() => validateManifest({ version: 1, models: [{ ...entry('a', 'male2female'), colorPolicy: 'tone' }] })).not.toThrow();
+    expect(() => validateManifest({ version: 1, models: [{ ...entry('a', 'male2female'), photoDetail: 1.5 }] })).toThrow(/photoDetail 1.5; it must be a number from 0 to 1/);
+    expect(() => validateManifest({ version: 1, models: [{ ...entry('a', 'male2female'), photoDetail: 0.7 }] })).not.toThrow();
   });
 
   test('an unknown direction names the ones there are', () => {
