@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { FaceShiftError } from '../core/errors';
+import { CancelSignal, FaceShiftError, throwIfCancelled } from '../core/errors';
 import { errorText } from '../app/messages';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|avif|heic|gif)$/i;
@@ -110,16 +110,19 @@ const TMP_SUFFIX = /\.(\d+)\.tmp$/;
 /**
  * Write beside the target, then move it in place: a cancelled or failed run never leaves a
  * half-written file, and without --force an existing file is never replaced (not even one that
- * appeared while this photo was being processed: link() refuses to overwrite).
+ * appeared while this photo was being processed: link() refuses to overwrite). `write` streams the
+ * output into the temporary file it is given (nothing holds the whole file in memory).
  */
-export function writeOutput(out: string, bytes: Buffer, force: boolean): void {
+export async function writeOutput(out: string, write: (tmp: string) => Promise<void>, force: boolean, signal?: CancelSignal): Promise<void> {
   const tmp = `${out}.${process.pid}.tmp`;
   try {
     fs.mkdirSync(path.dirname(out), { recursive: true });
   } catch (e) { throw new FaceShiftError('BAD_INPUT', fsMessage(e, path.dirname(out), 'make the folder')); }
   pendingTemps.add(tmp);
   try {
-    fs.writeFileSync(tmp, bytes);
+    await write(tmp);
+    // a signal during the write has already removed the temporary file: stop before it is moved
+    throwIfCancelled(signal);
     if (force) fs.renameSync(tmp, out);
     else {
       try { fs.linkSync(tmp, out); } catch (e) {

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { pipeline } from 'stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import sharp from 'sharp';
@@ -13,13 +14,13 @@ import type { FaceEngine } from '../engine/engine';
 import { DEFAULT_CONFIG } from '../engine/config';
 import { FaceShiftError, FaceShiftErrorCode, throwIfCancelled } from '../core/errors';
 import { parseFaceSelection, FaceSelection } from '../core/faces';
-import { compositeLayer } from '../core/layer';
+import { compositeLayerInPlace } from '../core/layer';
 import { listDirections } from '../models/manifest';
 import { EnginePort, localEngine } from '../app/engine-port';
 import { HostWords, PHOTO_WORDS, errorText } from '../app/messages';
 import { RunStage, transformDocument } from '../app/transform';
 import { DecodedPhoto, decodePhoto, MemoryPhotoSource } from './photo';
-import { buildPsd } from './psd';
+import { writePsd } from './psd';
 import { expandInputs, identity, inputOverwritten, outputPath, realTarget, removePendingTemps, removeStaleTemps, writeOutput } from './files';
 
 export const EXIT = { OK: 0, SOME_FAILED: 1, USAGE: 2, CANCELLED: 130 } as const;
@@ -76,13 +77,16 @@ export async function processPhoto(engine: EnginePort, input: string, out: strin
       sink: {
         write: async (layer, name, call) => {
           const image = photo!.image;
-          const composite = compositeLayer(image, layer);
-          const bytes = o.format === 'psd'
-            ? buildPsd({ original: image, originalName: path.basename(input), faces: layer, facesName: name, composite })
-            : await sharp(Buffer.from(composite.data.buffer, composite.data.byteOffset, composite.data.byteLength),
-              { raw: { width: composite.width, height: composite.height, channels: 4 }, limitInputPixels: false }).png().toBuffer();
           throwIfCancelled(call.signal);
-          writeOutput(out, bytes, o.force);
+          if (o.format === 'psd') {
+            await writeOutput(out, (tmp) => writePsd(tmp, { original: image, originalName: path.basename(input), faces: layer, facesName: name }, call.signal), o.force, call.signal);
+          } else {
+            // the photo's own pixels are not needed after this: the composite is made in them, not beside them
+            const composite = compositeLayerInPlace(image, layer);
+            const png = sharp(Buffer.from(composite.data.buffer, composite.data.byteOffset, composite.data.byteLength),
+              { raw: { width: composite.width, height: composite.height, channels: 4 }, limitInputPixels: false }).png();
+            await writeOutput(out, (tmp) => pipeline(png, fs.createWriteStream(tmp)), o.force, call.signal);
+          }
         },
       },
     }, {
