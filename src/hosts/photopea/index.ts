@@ -43,8 +43,10 @@ const ready = (async () => {
     const { engine, backend } = await createWebEngine({ baseUrl: 'models/', device });
     const port = localEngine(engine, backend);
     panel.ready(port, await port.info());
-    // while the user looks at the panel: the first transform then skips the WASM's slow first runs
-    const warm = warmInBackground(engine, location.search);
+    // While the user looks at the panel: the first transform then skips the WASM's slow first runs.
+    // Only once Photopea has answered (or not) the handshake: a warm-up run holds the page's thread
+    // and would delay the handshake's own timer.
+    const warm = photopea.then(() => warmInBackground(engine, location.search));
     return { engine, backend, warm };
   } catch (e) {
     panel.failed(e);
