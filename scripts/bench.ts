@@ -3,7 +3,9 @@
  * paste, write) with onnxruntime-node (native) and onnxruntime-web (wasm) on the same photos in
  * one run; the PSD write on 2-3 MP photos; and the peak memory of the command line (a child
  * process each) on 24 and 100 MP photos made from a real one (targets: under 700 MB and 2 GB).
- *   npx tsx scripts/bench.ts [--runs 2] [--only memory] [--write docs/benchmarks.md]
+ * Also each net alone (session creation, first run, steady run; WASM over native) and the Photopea
+ * page in headless Chromium, cold and warmed (scripts/bench-browser.ts).
+ *   npx tsx scripts/bench.ts [--runs 2] [--only memory|nets|browser] [--write docs/benchmarks.md]
  * With --write, the notes after the "Notes" line of the existing file are kept.
  */
 import * as fs from 'fs';
@@ -21,6 +23,8 @@ import { OrtNodeRuntime } from '../src/runtime/onnx.node';
 import { OrtWebRuntime, OrtWebModule } from '../src/runtime/onnx.web';
 import type { NetRuntime } from '../src/runtime/net';
 import { decodePhoto, MemoryPhotoSource } from '../src/cli/photo';
+import { findTransform, findUpscaler, readVerified } from '../src/models/manifest';
+import { benchBrowser, BrowserBench } from './bench-browser';
 import { writePsd } from '../src/cli/psd';
 
 const ROOT = path.join(__dirname, '..');
@@ -130,6 +134,79 @@ function memoryTable(rows: string[]): string[] {
   ];
 }
 
+/**
+ * Each net alone, one thread each: onnxruntime-node against onnxruntime-web's WASM build in this
+ * process, on a blank input at the net's size (the upscaler on a 128 px face). The runs of the two
+ * runtimes alternate, so load on the machine hits both alike. "first" is the first run of a fresh
+ * session (in a fresh process for the first WASM session: its code is still in V8's baseline tier).
+ */
+async function netRows(steady = 8): Promise<string[]> {
+  const manifest = readManifest();
+  const files = nodeModelFiles();
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const ortWeb = require('onnxruntime-web') as OrtWebModule;
+  const nets = [findTransform(manifest, 'male2female'), findTransform(manifest, 'white2black'), findUpscaler(manifest)!];
+  const rows: string[] = [];
+  for (const entry of nets) {
+    const bytes = await readVerified(files, entry);
+    const size = 128;
+    const input = { data: new Float32Array(3 * size * size), dims: [1, 3, size, size] };
+    const extra = 'condition' in entry && entry.condition ? { [entry.condition.name]: { data: Float32Array.from(entry.condition.values), dims: [1, entry.condition.values.length] } } : undefined;
+    const fig: Record<string, { create: number; first: number; t: number[] }> = {};
+    const nets2: Record<string, Awaited<ReturnType<NetRuntime['load']>>> = {};
+    for (const [name, rt] of [['native', new OrtNodeRuntime(1)], ['wasm', new OrtWebRuntime(ortWeb, { device: 'wasm', threads: 1 })]] as [string, NetRuntime][]) {
+      let t = performance.now();
+      nets2[name] = await rt.load(bytes, entry.id);
+      const create = performance.now() - t;
+      t = performance.now();
+      await nets2[name].run(input, extra);
+      fig[name] = { create, first: performance.now() - t, t: [] };
+    }
+    for (let r = 0; r < steady + 4; r++) {
+      for (const name of ['native', 'wasm']) {
+        const t = performance.now();
+        await nets2[name].run(input, extra);
+        if (r >= 4) fig[name].t.push(performance.now() - t); // 4 more warm-up runs: V8 optimises the WASM's hot code meanwhile
+      }
+    }
+    for (const n of Object.values(nets2)) await n.dispose();
+    const n = fig.native, w = fig.wasm;
+    const ms = (v: number) => v.toFixed(0);
+    rows.push(`| ${entry.id} | ${ms(n.create)} / ${ms(n.first)} / ${ms(median(n.t))} | ${ms(w.create)} / ${ms(w.first)} / ${ms(median(w.t))} | ${(median(w.t) / median(n.t)).toFixed(2)}x | ${(w.first / n.first).toFixed(1)}x |`);
+    process.stderr.write(`${rows[rows.length - 1]}\n`);
+  }
+  return rows;
+}
+
+function netTable(rows: string[], steady = 8): string[] {
+  return [
+    `Each net alone, one thread, blank 128 px input; ms as session creation / first run / median of ${steady} runs after 5 (the two runtimes alternating):`,
+    '',
+    '| net | onnxruntime-node | onnxruntime-web wasm | wasm / native, steady | wasm / native, first run |',
+    '|---|---:|---:|---:|---:|',
+    ...rows,
+  ];
+}
+
+function browserTable(b: BrowserBench[], nodeWasm?: { transform: number; upscale: number }): string[] {
+  const f = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(0));
+  const lines = [
+    'The Photopea page in headless Chromium (WASM, one thread; the Photopea emulator of test/browser), one face (nasa_astronaut_collins.png), male2female with upscaling, three transforms in a row after the page is ready; ms from the use case\'s own timings, s from the click to the status line:',
+    '',
+    '| page | ready s | warm-up s | run | total s | transform | upscale | transform + upscale | / Node wasm |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const x of b) {
+    x.runs.forEach((r, i) => {
+      const tu = (r.timings.transform ?? 0) + (r.timings.upscale ?? 0);
+      const ratio = nodeWasm ? `${(tu / (nodeWasm.transform + nodeWasm.upscale)).toFixed(2)}x` : '-';
+      lines.push(`| ${x.warmup ? 'warm-up on (default)' : 'warmup=0 (cold)'} | ${i ? '' : x.readyS.toFixed(1)} | ${i ? '' : x.warmS.toFixed(1)} | ${i + 1} | ${r.seconds.toFixed(1)} | ${f(r.timings.transform)} | ${f(r.timings.upscale)} | ${tu.toFixed(0)} | ${ratio} |`);
+    });
+  }
+  if (nodeWasm) lines.push('', `Node wasm (this run's stage table, per face): transform ${nodeWasm.transform.toFixed(0)} + upscale ${nodeWasm.upscale.toFixed(0)} ms.`);
+  return lines;
+}
+
 function writeDoc(file: string, text: string): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
@@ -142,6 +219,14 @@ async function main() {
   if (arg('--only') === 'memory') {
     const text = memoryTable(await memoryRows()).join('\n');
     console.log(text);
+    return;
+  }
+  if (arg('--only') === 'nets') {
+    console.log(netTable(await netRows()).join('\n'));
+    return;
+  }
+  if (arg('--only') === 'browser') {
+    console.log(browserTable(await benchBrowser()).join('\n'));
     return;
   }
   const runs = Number(arg('--runs', '2'));
@@ -207,6 +292,8 @@ async function main() {
     await engine.dispose();
   }
 
+  const nets = await netRows();
+  const browser = await benchBrowser();
   const memory = await memoryRows();
 
   const names = Object.keys(results);
@@ -219,6 +306,10 @@ async function main() {
     const ratio = results[names[2]][s] / Math.max(1e-6, results[names[1]][s]);
     lines.push(`| ${s} | ${names.map((n) => results[n][s].toFixed(0)).join(' | ')} | ${['transform', 'upscale'].includes(s) ? ratio.toFixed(2) + 'x' : '-'} |`);
   }
+  lines.push('');
+  lines.push(...netTable(nets));
+  lines.push('');
+  lines.push(...browserTable(browser, results[names[2]]));
   lines.push('');
   lines.push('Paste-back per face on 2 MP photos (detail paste with the face-mesh mask, onnxruntime-node 1 thread, median of 5 after a warm-up; target < 60 ms):');
   lines.push('');

@@ -4,7 +4,7 @@
  * patches (pixels, soft mask, place in the photo). It never modifies or returns a whole photo,
  * and it never decides which faces to change: the application (src/app) chooses them.
  */
-import { RGBAImage, toPlanar, fromPlanar, resizeArea } from '../core/image';
+import { RGBAImage, createRGBA, toPlanar, fromPlanar, resizeArea } from '../core/image';
 import { Affine, Box, affineScale, applyAffine, composeAffine, invertAffine, transformedBounds, warpAffine } from '../core/geometry';
 import { AlignTemplate, AlignedFace, alignFace, alignmentTransform, meshCropTransform, meshToAlignedCrop } from '../core/align';
 import { faceMask, faceOvalContour, featherForFace, landmarkFaceMask, mapPoints } from '../core/mask';
@@ -183,11 +183,32 @@ export class FaceEngine {
     return p;
   }
 
-  /** Load (and verify) the nets a direction needs, so the first run is not slow. */
-  async warmup(direction: string, upscale = true): Promise<void> {
-    await this.net(findTransform(this.manifest, direction));
+  /**
+   * Load (and verify) the nets a direction needs, so the first run is not slow. With `run`, also
+   * run each once or more on a blank input: on onnxruntime-web's WASM backend the first runs of a
+   * session are several times slower than later ones (the browser compiles the WebAssembly in a
+   * fast baseline tier first and optimises hot code later; the runtime allocates on a first run),
+   * and a page can pay for that while the user looks at the panel. The upscaler runs on a small
+   * input (the same kernels, a sixteenth of the work). Each run is one call into the runtime; the
+   * event loop gets a turn between runs, and a real run that arrives meanwhile waits for at most
+   * the one in progress (a session's runs are serialised).
+   */
+  async warmup(direction: string, upscale = true, opts: { run?: boolean; runs?: number; signal?: CancelSignal } = {}): Promise<void> {
+    const model = findTransform(this.manifest, direction);
+    const gen = await this.net(model);
     const up = findUpscaler(this.manifest);
-    if (upscale && up) await this.net(up);
+    const sr = upscale && up ? await this.net(up) : undefined;
+    if (!opts.run) return;
+    const size = model.input.size, small = Math.max(16, size >> 2);
+    for (let r = 0; r < (opts.runs ?? 2); r++) {
+      await turn();
+      throwIfCancelled(opts.signal);
+      await this.transform(gen, model, createRGBA(size, size));
+      if (!sr) continue;
+      await turn();
+      throwIfCancelled(opts.signal);
+      await sr.run({ data: new Float32Array(3 * small * small), dims: [1, 3, small, small] });
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -474,3 +495,6 @@ export function colorPolicyFor(model: TransformModel, opts: Pick<TransformOption
   if (opts.colorMatch === true && measured === 'none') return 'reinhard';
   return measured;
 }
+
+/** One turn of the event loop, so a page stays responsive between net runs. */
+const turn = () => new Promise<void>((r) => setTimeout(r, 0));

@@ -43,6 +43,24 @@ export function deviceParam(search: string): WebDevice {
   return d === 'webgpu' || d === 'wasm' ? d : 'auto';
 }
 
+/**
+ * The `warmup` URL parameter: unless it is 0, a page runs its nets once or twice on blank inputs
+ * after they load (FaceEngine.warmup), while the user looks at the panel. `warmup=0` measures a cold first run.
+ */
+export function warmupParam(search: string): boolean {
+  return new URLSearchParams(search).get('warmup') !== '0';
+}
+
+/**
+ * Warm the sessions of the first direction (the one every picker shows first) in the background:
+ * nothing in the document changes, and a failure here only means the first run is slow.
+ */
+export function warmInBackground(engine: FaceEngine, search: string): Promise<void> {
+  const first = engine.directions()[0]?.direction;
+  if (!first || !warmupParam(search)) return Promise.resolve();
+  return engine.warmup(first, true, { run: true }).catch((e: unknown) => console.warn(`FaceShift: warm-up failed (${(e as Error)?.message ?? e}); the first run will be slower.`));
+}
+
 export async function createWebEngine(opts: WebEngineOptions): Promise<WebEngine> {
   const runtimeBase = resolveUrl(opts.runtimeUrl ?? './');
   const files = webModelFiles(opts.baseUrl);

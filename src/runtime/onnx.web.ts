@@ -34,6 +34,12 @@ export class OrtWebRuntime implements NetRuntime {
   name = 'onnxruntime-web';
   private providers: string[] = ['wasm'];
   private ready: Promise<void>;
+  /**
+   * Runs are serialised across all sessions of this runtime: ORT web sessions must not run
+   * concurrently, and on WebGPU two sessions' runs interleaving (a page's background warm-up of the
+   * upscaler during a transform's generator run) failed to download their outputs.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly ort: OrtWebModule, opts: WebRuntimeOptions = {}) {
     if (opts.wasmPaths) this.ort.env.wasm.wasmPaths = opts.wasmPaths;
@@ -65,11 +71,10 @@ export class OrtWebRuntime implements NetRuntime {
       throw new ModelFileError(`Model ${id} could not be loaded by onnxruntime-web: ${(e as Error).message}`);
     }
     const [inName] = session.inputNames;
-    // Session runs are serialised: ORT web sessions must not run concurrently.
-    let queue: Promise<unknown> = Promise.resolve();
+    const runtime = this;
     return {
       run(input: Tensor, extra: Record<string, Tensor> = {}): Promise<NetResult> {
-        const job = queue.then(async () => {
+        const job = runtime.queue.then(async () => {
           const feeds: Record<string, OrtWeb.Tensor> = { [inName]: new ort.Tensor('float32', input.data, input.dims) };
           for (const [name, t] of Object.entries(extra)) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
           const res = await session.run(feeds);
@@ -81,7 +86,7 @@ export class OrtWebRuntime implements NetRuntime {
           }
           return { ...outputs[session.outputNames[0]], outputs };
         });
-        queue = job.catch(() => undefined);
+        runtime.queue = job.catch(() => undefined);
         return job;
       },
       async dispose() { await session.release(); },

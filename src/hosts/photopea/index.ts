@@ -6,7 +6,7 @@
  * URL parameters (optional): `device=auto|webgpu|wasm`; `origin=<url>[,<url>]` the origins
  * trusted as Photopea (default https://www.photopea.com; for self-hosted Photopea and tests).
  */
-import { createWebEngine, deviceParam } from '../../platform/web';
+import { createWebEngine, deviceParam, warmInBackground } from '../../platform/web';
 import { localEngine } from '../../app/engine-port';
 import { PHOTOPEA_ORIGINS, PhotopeaBridge } from './bridge';
 import { PhotopeaHost } from './host';
@@ -43,7 +43,11 @@ const ready = (async () => {
     const { engine, backend } = await createWebEngine({ baseUrl: 'models/', device });
     const port = localEngine(engine, backend);
     panel.ready(port, await port.info());
-    return { engine, backend };
+    // While the user looks at the panel: the first transform then skips the WASM's slow first runs.
+    // Only once Photopea has answered (or not) the handshake: a warm-up run holds the page's thread
+    // and would delay the handshake's own timer.
+    const warm = photopea.then(() => warmInBackground(engine, location.search));
+    return { engine, backend, warm };
   } catch (e) {
     panel.failed(e);
     throw e;

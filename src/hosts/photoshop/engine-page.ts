@@ -5,7 +5,7 @@
  * page -> panel: window.uxpHost.postMessage(reply), a plain JSON-able object. Requests that arrive
  * while the models load wait for them; if loading fails, each request gets an error reply.
  */
-import { createWebEngine, deviceParam } from '../../platform/web';
+import { createWebEngine, deviceParam, warmInBackground } from '../../platform/web';
 import { EngineService } from '../../engine/service';
 import type { Reply, Request } from '../../engine/protocol';
 
@@ -22,6 +22,9 @@ function post(reply: Reply): void {
 const state = document.getElementById('state');
 const service: Promise<EngineService> = createWebEngine({ baseUrl: '../models/', device }).then(({ engine, backend }) => {
   if (state) state.textContent = `ready (${backend})`;
+  // while the user looks at the panel: the first transform then skips the WASM's slow first runs
+  const warm = warmInBackground(engine, location.search);
+  Object.assign(window, { faceshiftWarm: warm });
   return new EngineService(engine, backend);
 });
 service.catch((e: unknown) => { if (state) state.textContent = `failed: ${(e as Error)?.message ?? e}`; });
