@@ -13,27 +13,24 @@ export interface EngineConfig {
      */
     previewMaxSide: number;
     /**
-     * Side of the square views of the first look (the whole photo, the tiles), in pixels: the
-     * detector's input side (192), so each view is sampled from the preview once and not resized again.
+     * Side of the square views the detector is shown, in pixels (tfjs resizes them to its 192-px
+     * input as MediaPipe's pipeline does). Sampled at 192 directly, 2 of 100 tight headshots and a
+     * turned face the second look confirmed were lost.
      */
     viewSize: number;
-    /**
-     * Side of the views of the close-up and the second look, in pixels: 256, resized to the
-     * detector's 192 by tfjs's bilinear transform as MediaPipe's pipeline does. The keypoints the
-     * alignment fits on come from these looks, and the second look's thresholds were measured
-     * with them (issue 12); sampled at 192 instead, a turned face the second look confirmed was lost.
-     */
-    closeViewSize: number;
     /** Detections below this score are dropped when the views' results are merged. */
     minScore: number;
-    /** Views shown to the detector in one call (memory grows with it: about 1.3 MB of input a view). */
+    /**
+     * Views shown to the detector in one call. Measured on tfjs-wasm (ms a view, 16 views): 32-37
+     * one at a time, 25-28 four at a time, 30-38 sixteen at a time (the activations leave the cache).
+     */
     viewsPerCall: number;
     /**
      * A face at least this many pixels of the view that found it, and wholly inside it, goes to the
      * second look without a close-up first (keypointsCertain in engine.ts).
      */
     closeUpFrom: number;
-    /** Sides of the aligned crop inside the second look's view of closeViewSize (the face at about the size a close-up shows it). */
+    /** Sides of the aligned crop inside the second look's view (the face at about the size a close-up shows it). */
     verifyCrops: number[];
     /** A detection this confident with a face's geometry counts even when the second look misses it. */
     confidentScore: number;
@@ -62,11 +59,10 @@ export interface EngineConfig {
 export const DEFAULT_CONFIG: Readonly<EngineConfig> = Object.freeze({
   detect: Object.freeze({
     previewMaxSide: 2048,
-    viewSize: 192,
-    closeViewSize: 256,
+    viewSize: 256,
     minScore: 0.5,
-    viewsPerCall: 16,
-    closeUpFrom: 48,
+    viewsPerCall: 4,
+    closeUpFrom: 64,
     verifyCrops: Object.freeze([96]) as number[],
     // false faces seen: 0.60 to 0.82 (a cockpit crop); so a laughing three-quarter face at 0.79 that the second look misses is lost
     confidentScore: 0.85,
@@ -101,14 +97,13 @@ export function engineConfig(overrides: EngineConfigOverrides = {}): EngineConfi
   const fraction = (name: string, v: number) => { if (!(v >= 0 && v <= 1)) throw bad(name, v, 'between 0 and 1'); };
   positiveInt('detect.previewMaxSide', c.detect.previewMaxSide);
   positiveInt('detect.viewSize', c.detect.viewSize);
-  positiveInt('detect.closeViewSize', c.detect.closeViewSize);
   fraction('detect.minScore', c.detect.minScore);
   positiveInt('detect.viewsPerCall', c.detect.viewsPerCall);
   if (!(c.detect.closeUpFrom > 0)) throw bad('detect.closeUpFrom', c.detect.closeUpFrom, 'above 0');
   fraction('detect.confidentScore', c.detect.confidentScore);
   fraction('detect.maxKeypointShift', c.detect.maxKeypointShift);
-  if (!c.detect.verifyCrops.length || !c.detect.verifyCrops.every((s) => Number.isInteger(s) && s > 0 && s < c.detect.closeViewSize)) {
-    throw bad('detect.verifyCrops', c.detect.verifyCrops, `a list of whole numbers below the close view size (${c.detect.closeViewSize})`);
+  if (!c.detect.verifyCrops.length || !c.detect.verifyCrops.every((s) => Number.isInteger(s) && s > 0 && s < c.detect.viewSize)) {
+    throw bad('detect.verifyCrops', c.detect.verifyCrops, `a list of whole numbers below the view size (${c.detect.viewSize})`);
   }
   positiveInt('mask.meshSize', c.mask.meshSize);
   fraction('mask.minMeshScore', c.mask.minMeshScore);

@@ -245,7 +245,7 @@ export class FaceEngine {
 
   /** Each face looked at again from close up (2.5x its box, turned as its view): the nearest detection there, or the face as it was. */
   private async closeUp(pyramid: RGBAImage[], faces: (DetectedFace & { angle?: number })[], signal?: CancelSignal): Promise<DetectedFace[]> {
-    const viewSize = this.config.detect.closeViewSize;
+    const { viewSize } = this.config.detect;
     const views = faces.map((f) => {
       const side = Math.max(f.box.width, f.box.height) * 2.5;
       const cx = f.box.x + f.box.width / 2, cy = f.box.y + f.box.height / 2;
@@ -270,7 +270,7 @@ export class FaceEngine {
    * confirmed; null when not; undefined when its keypoints cannot be aligned on at all.
    */
   private async confirm(pyramid: RGBAImage[], faces: DetectedFace[], signal?: CancelSignal): Promise<({ face: DetectedFace } | null | undefined)[]> {
-    const { closeViewSize: viewSize, verifyCrops, maxKeypointShift } = this.config.detect;
+    const { viewSize, verifyCrops, maxKeypointShift } = this.config.detect;
     const out: ({ face: DetectedFace } | null | undefined)[] = faces.map(() => null);
     let open = faces.map((_, i) => i);
     for (const crop of verifyCrops) {

@@ -121,10 +121,9 @@ export class FaceDetector {
     });
     const raw = tf.tidy(() => {
       const image = tf.tensor4d(rgb, [views.length, H, W, 3]);
-      // the package's transform for a square view: a scale of W/192, bilinear, zero outside (none
-      // for a view of the input's size: the caller has sampled it there, once)
+      // the package's transform for a square view: a scale of W/192, bilinear, zero outside
       const k = (1 / S) * 1 * W;
-      const input = W === S ? image : tf.image.transform(image, tf.tensor2d([k, -0, 0, 0, k, 0, 0, 0], [1, 8]), 'bilinear', 'constant', 0, [S, S]);
+      const input = tf.image.transform(image, tf.tensor2d([k, -0, 0, 0, k, 0, 0, 0], [1, 8]), 'bilinear', 'constant', 0, [S, S]);
       const scaled = tf.add(tf.mul(input, 2 / 255), -1);
       const out = this.model.execute(scaled, 'Identity:0') as tf.Tensor;
       const scores = tf.sigmoid(tf.clipByValue(tf.slice(out, [0, 0, 0], [-1, -1, 1]), -FULL_RANGE.scoreClip, FULL_RANGE.scoreClip));

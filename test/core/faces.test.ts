@@ -1,6 +1,6 @@
 /** Face bookkeeping around the detector (pure): views, turned views, the second look's measures. */
 import {
-  DETECTOR_INPUT, DetectedFace, FINE_TILE, TILE, implausibility, keypointShift, mapDetection, paddedViews, planDetectionViews, rotatedViews,
+  DETECTOR_INPUT, DetectedFace, FINE_TILE, PLANNED_FACE, TILE, implausibility, keypointShift, mapDetection, paddedViews, planDetectionViews, rotatedViews,
   smallestFindableFace, viewReach, viewTransform,
 } from '../../src/core/faces';
 import { applyAffine } from '../../src/core/geometry';
@@ -31,26 +31,25 @@ describe('detection views', () => {
     expect(smallestFindableFace(2048, 1536, 256)).toBe(60);
   });
 
-  test('no tile is finer than the one that shows the smallest face that matters at the detector\'s reach (issue 15)', () => {
+  test('no tile is finer than the one that shows the smallest face that matters at its planned size (issue 15)', () => {
     const sizes: [number, number][] = [[600, 450], [910, 1137], [1024, 768], [1200, 1200], [2048, 1536], [17736, 177], [427, 240]];
     for (const [w, h] of sizes) {
-      for (const minFace of [20, 40, 100, 200]) {
-        const tiles = planDetectionViews(w, h, minFace).slice(1);
-        // each tile finds faces from its reach up: a tile whose reach is below minFace would be there for skipped faces only
-        for (const t of tiles) expect(viewReach(t.size)).toBeGreaterThan(minFace - 0.1);
-        // ... but never coarser than needed where fine tiles are affordable: small photos still reach the minimum
-        if (Math.min(w, h) <= 1024 && minFace >= 30 && Math.max(w, h) > 1.25 * minFace / viewReach(1)) {
+      for (const minFace of [20, 40, 60, 100, 200]) {
+        // a finer tile than this would add only faces below the minimum, which are skipped anyway
+        for (const t of planDetectionViews(w, h, minFace).slice(1)) expect((minFace * DETECTOR_INPUT) / t.size).toBeLessThanOrEqual(PLANNED_FACE + 0.1);
+        // ... and where fine tiles are affordable, small photos still reach the minimum
+        if (Math.min(w, h) <= 1024 && minFace >= 40 && Math.max(w, h) > 1.25 * minFace * (DETECTOR_INPUT / PLANNED_FACE)) {
           expect(smallestFindableFace(w, h, DETECTOR_INPUT, minFace)).toBeLessThanOrEqual(minFace);
         }
       }
+      // at the default minimum (40 px) the plan is the one before issue 15
+      expect(planDetectionViews(w, h, 40)).toEqual(planDetectionViews(w, h));
     }
   });
 
-  test('a larger minimum face needs fewer views; with none given the plan is the one before issue 15', () => {
-    expect(planDetectionViews(910, 1137, 40).length).toBeLessThan(planDetectionViews(910, 1137).length);
+  test('a larger minimum face needs fewer views', () => {
+    expect(planDetectionViews(910, 1137, 60).length).toBeLessThan(planDetectionViews(910, 1137, 40).length);
     expect(planDetectionViews(2048, 1536, 100).length).toBeLessThan(planDetectionViews(2048, 1536, 40).length);
-    // 40 px in a 2048-px photo is below what the coarse tiles reach (60): they stay
-    expect(planDetectionViews(2048, 1536, 40)).toEqual(planDetectionViews(2048, 1536));
     expect(planDetectionViews(2048, 1536).slice(1).every((v) => v.size === TILE)).toBe(true);
     expect(planDetectionViews(600, 450).slice(1).some((v) => v.size === FINE_TILE)).toBe(true);
     // a view sampled smaller than the detector's input reaches no smaller faces than at the input's size
