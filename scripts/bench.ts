@@ -1,10 +1,11 @@
 /**
  * npm run bench: time every stage of the pipeline (decode, detect, align, transform, upscale,
  * paste, write) with onnxruntime-node (native) and onnxruntime-web (wasm) on the same photos in
- * one run; the PSD write on 2-3 MP photos; and the peak memory of the command line (a child
- * process each) on 24 and 100 MP photos made from a real one (targets: under 700 MB and 2 GB).
- * Also each net alone (session creation, first run, steady run; WASM over native) and the Photopea
- * page in headless Chromium, cold and warmed (scripts/bench-browser.ts).
+ * one run; detection against the nets per photo (issue 15: detect ms / transform + upscale ms, as
+ * the command line runs them, after a warm-up photo); the PSD write on 2-3 MP photos; and the peak
+ * memory of the command line (a child process each) on 24 and 100 MP photos made from a real one
+ * (targets: under 700 MB and 2 GB). Also each net alone (session creation, first run, steady run;
+ * WASM over native) and the Photopea page in headless Chromium, cold and warmed (scripts/bench-browser.ts).
  *   npx tsx scripts/bench.ts [--runs 2] [--only memory|nets|browser] [--write docs/benchmarks.md]
  * With --write, the notes after the "Notes" line of the existing file are kept.
  */
@@ -13,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import sharp from 'sharp';
-import { FaceEngine } from '../src/engine/engine';
+import { FaceDetectorLike, FaceEngine } from '../src/engine/engine';
 import { localEngine } from '../src/app/engine-port';
 import { keepLayer, transformDocument } from '../src/app/transform';
 import { nodeModelFiles, readManifest } from '../src/platform/node';
@@ -34,6 +35,8 @@ const PHOTOS = [
   path.join(SHARED, 'photos', 'wh_biden_obama_greenroom.jpg'),
   path.join(SHARED, 'photos', 'wh_flotus_tarmac_children.jpg'),
 ].filter((p) => fs.existsSync(p));
+/** Photos of 1.4-3.9 MP with faces, for detection against the nets (issue 15; the first three are the issue's). */
+const RATIO_PHOTOS = ['loc_chinatown_fishmonger.jpg', 'wh_biden_obama_greenroom.jpg', 'wh_biden_official_2013.jpg', 'wh_flotus_tarmac_children.jpg', 'nasa_exp23_launch_day.jpg'];
 const STAGES = ['decode', 'detect', 'align', 'transform', 'upscale', 'paste', 'write'] as const;
 type Row = Record<(typeof STAGES)[number], number> & { faces: number };
 
@@ -265,6 +268,34 @@ async function main() {
     process.stderr.write(`${name}: done\n`);
   }
 
+  // Detection against the nets, per photo, in one batch as the command line runs it (the engine of
+  // createNodeEngine: onnxruntime-node on all cores; the use case with the photo in memory), after a
+  // warm-up photo. Issue 15: the median of detect / (transform + upscale) on 1.4-3.9 MP photos <= 1.
+  const ratioRows: string[] = [];
+  const ratios: number[] = [];
+  {
+    let calls = 0, views = 0;
+    const counted: FaceDetectorLike = { detect: (v) => { calls++; views += v.length; return detector.detect(v); } };
+    const engine = await FaceEngine.create({ manifest, files, runtime: new OrtNodeRuntime(0), detector: counted, landmarks });
+    await engine.warmup('male2female');
+    const use = (image: Awaited<ReturnType<typeof decodePhoto>>['image']) => transformDocument(
+      { engine: localEngine(engine, 'native'), open: async () => ({ source: new MemoryPhotoSource(image) }), sink: keepLayer },
+      { direction: 'male2female', strength: 1, faces: 'all', upscale: true });
+    await use((await decodePhoto(path.join(ROOT, 'assets', 'sample.jpg'))).image); // warm-up photo
+    for (const file of RATIO_PHOTOS) {
+      const src = path.join(SHARED, 'photos', file);
+      if (!fs.existsSync(src)) continue;
+      const { image } = await decodePhoto(src);
+      calls = 0; views = 0;
+      const r = await use(image);
+      const nets = r.timings.transform + r.timings.upscale;
+      const ratio = r.timings.detect / nets;
+      ratios.push(ratio);
+      ratioRows.push(`| ${file} | ${image.width}x${image.height} (${(image.width * image.height / 1e6).toFixed(1)} MP) | ${r.detected.length} / ${r.transformed.length} | ${views} in ${calls} | ${r.timings.detect.toFixed(0)} | ${nets.toFixed(0)} | ${ratio.toFixed(2)} |`);
+    }
+    await engine.dispose();
+  }
+
   // Paste-back on 2 MP photos (the detail paste with the face-mesh mask; work scales with the face's
   // box): a portrait whose face fills a third of the frame, and a group photo. Target: < 60 ms a face.
   const pasteRows: string[] = [];
@@ -306,6 +337,14 @@ async function main() {
     const ratio = results[names[2]][s] / Math.max(1e-6, results[names[1]][s]);
     lines.push(`| ${s} | ${names.map((n) => results[n][s].toFixed(0)).join(' | ')} | ${['transform', 'upscale'].includes(s) ? ratio.toFixed(2) + 'x' : '-'} |`);
   }
+  lines.push('');
+  lines.push('Detection against the nets, per photo: one batch as the command line runs it (onnxruntime-node on all cores, after a warm-up photo); nets = transform + upscale of the photo\'s faces; views = detector inputs, in so many calls:');
+  lines.push('');
+  lines.push('| photo | size | faces found / transformed | views | detect ms | nets ms | detect / nets |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|');
+  lines.push(...ratioRows);
+  lines.push('');
+  lines.push(`Median detect / nets: ${median(ratios).toFixed(2)} over these ${ratios.length} photos; ${median(ratios.slice(0, 3)).toFixed(2)} over the first three (issue 15's).`);
   lines.push('');
   lines.push(...netTable(nets));
   lines.push('');

@@ -48,7 +48,8 @@ async function detect(dataset: string, shard: [number, number], limit: number) {
     const img = await decode(path.join(dataset, 'images', r.file));
     const P = Math.round(img.width * PAD);
     const big = warpAffine(img, [1, 0, -P, 0, 1, -P], img.width + 2 * P, img.height + 2 * P);
-    const faces = await det.detect(big);
+    // one square view (UTKFace crops are 200x200), shown to the detector alone
+    const [faces] = await det.detect([big]);
     // The labelled face is the one nearest the centre of the crop.
     const cx = big.width / 2, cy = big.height / 2;
     faces.sort((a, b) => Math.hypot(a.box.x + a.box.width / 2 - cx, a.box.y + a.box.height / 2 - cy)

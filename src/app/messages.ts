@@ -31,8 +31,8 @@ export const PHOTO_WORDS: HostWords = {
 
 export const messages = {
   /** Nothing the detector finds: it never promises a smaller face than it can find in a photo this size. */
-  noFace(photo: { width: number; height: number }, words: HostWords): string {
-    return `No face was found ${words.where}. Faces at least about ${smallestDetectableFace(photo.width, photo.height)} pixels wide are found in a photo this size: ${words.noFace}`;
+  noFace(photo: { width: number; height: number }, words: HostWords, minFaceSize?: number): string {
+    return `No face was found ${words.where}. Faces at least about ${smallestDetectableFace(photo.width, photo.height, undefined, minFaceSize)} pixels wide are found in a photo this size: ${words.noFace}`;
   },
 
   /** "Face 3" on a photo with two. */

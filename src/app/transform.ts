@@ -235,7 +235,7 @@ export async function transformDocument<W>(uc: UseCase & { sink: LayerSink<W>; n
   const { doc, info, faces } = found;
   const direction = offeredDirection(info, settings.direction);
   const words = where(uc, doc);
-  if (!faces.length) throw new FaceShiftError('NO_FACE', messages.noFace(doc.source, words));
+  if (!faces.length) throw new FaceShiftError('NO_FACE', messages.noFace(doc.source, words, info.minFaceSize));
 
   // 2. which faces
   const minFaceSize = settings.minFaceSize ?? info.minFaceSize;

@@ -226,7 +226,8 @@ Models: ${MODELS_DIR}${manifestProblem ? `\n${manifestProblem}` : ''}`)
       }
       try {
         try {
-          engine ??= await createNodeEngine({ threads: o.threads });
+          // the engine plans its detection views from the smallest face that matters (--min-face)
+          engine ??= await createNodeEngine({ threads: o.threads, config: { minFaceSize: o.minFace } });
         } catch (e) {
           // the models, not this photo: said once, and every remaining photo is listed with it
           engineProblem = errorText(e);

@@ -68,7 +68,6 @@ export function fitSimilarity(src: Point[], dst: Point[], weights?: number[]): A
   return [a, -b, dx - (a * sx - b * sy), b, a, dy - (b * sx + a * sy)];
 }
 
-
 /**
  * Sample `src` into a new width x height image through `dstToSrc` (maps output pixel centres to
  * source coordinates). Bilinear, with supersampling when the map shrinks the source (so a large
@@ -105,33 +104,35 @@ export function warpAffine(src: RGBAImage, dstToSrc: Affine, width: number, heig
     }
     return out;
   }
-  // n x n bilinear samples a pixel, summed in the same order as one sample is computed above
+  // supersampled: the same arithmetic in the same order as one accumulator per channel (so the
+  // result is unchanged to the last bit), with the sample offsets and source indices kept in locals
   const nn = n * n;
+  const offs = new Float64Array(n);
+  for (let i = 0; i < n; i++) offs[i] = (i + 0.5) / n;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let r = 0, g = 0, bl = 0, al = 0;
       for (let j = 0; j < n; j++) {
-        const oy = y + (j + 0.5) / n - 0.5;
-        const by = b * (oy + 0.5), ey = e * (oy + 0.5);
+        const oy = y + offs[j] - 0.5;
         for (let i = 0; i < n; i++) {
-          const ox = x + (i + 0.5) / n - 0.5;
+          const ox = x + offs[i] - 0.5;
           // pixel centres: output (ox+0.5) maps to source continuous coords; -0.5 back to index space
-          const u = a * (ox + 0.5) + by + c - 0.5;
-          const v = d * (ox + 0.5) + ey + f - 0.5;
+          const u = a * (ox + 0.5) + b * (oy + 0.5) + c - 0.5;
+          const v = d * (ox + 0.5) + e * (oy + 0.5) + f - 0.5;
           const x0 = floor(u), y0 = floor(v);
           const fx = u - x0, fy = v - y0;
           const xa = x0 < 0 ? 0 : x0 > W1 ? W1 : x0, xb = x0 + 1 < 0 ? 0 : x0 + 1 > W1 ? W1 : x0 + 1;
           const ya = y0 < 0 ? 0 : y0 > H1 ? H1 : y0, yb = y0 + 1 < 0 ? 0 : y0 + 1 > H1 ? H1 : y0 + 1;
           const p00 = (ya * W + xa) * 4, p01 = (ya * W + xb) * 4, p10 = (yb * W + xa) * 4, p11 = (yb * W + xb) * 4;
           const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-          a0 += S[p00] * w00 + S[p01] * w01 + S[p10] * w10 + S[p11] * w11;
-          a1 += S[p00 + 1] * w00 + S[p01 + 1] * w01 + S[p10 + 1] * w10 + S[p11 + 1] * w11;
-          a2 += S[p00 + 2] * w00 + S[p01 + 2] * w01 + S[p10 + 2] * w10 + S[p11 + 2] * w11;
-          a3 += S[p00 + 3] * w00 + S[p01 + 3] * w01 + S[p10 + 3] * w10 + S[p11 + 3] * w11;
+          r += S[p00] * w00 + S[p01] * w01 + S[p10] * w10 + S[p11] * w11;
+          g += S[p00 + 1] * w00 + S[p01 + 1] * w01 + S[p10 + 1] * w10 + S[p11 + 1] * w11;
+          bl += S[p00 + 2] * w00 + S[p01 + 2] * w01 + S[p10 + 2] * w10 + S[p11 + 2] * w11;
+          al += S[p00 + 3] * w00 + S[p01 + 3] * w01 + S[p10 + 3] * w10 + S[p11 + 3] * w11;
         }
       }
       const o = (y * width + x) * 4;
-      O[o] = a0 / nn; O[o + 1] = a1 / nn; O[o + 2] = a2 / nn; O[o + 3] = a3 / nn;
+      O[o] = r / nn; O[o + 1] = g / nn; O[o + 2] = bl / nn; O[o + 3] = al / nn;
     }
   }
   return out;

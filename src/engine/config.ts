@@ -12,10 +12,24 @@ export interface EngineConfig {
      * shapes keep as many pixels (previewMaxSide in engine.ts).
      */
     previewMaxSide: number;
-    /** Side of the square view the detector is shown, in pixels. */
+    /**
+     * Side of the square views the detector is shown, in pixels (tfjs resizes them to its 192-px
+     * input as MediaPipe's pipeline does). Sampled at 192 directly, 2 of 100 tight headshots and a
+     * turned face the second look confirmed were lost.
+     */
     viewSize: number;
     /** Detections below this score are dropped when the views' results are merged. */
     minScore: number;
+    /**
+     * Views shown to the detector in one call. Measured on tfjs-wasm (ms a view, 16 views): 32-37
+     * one at a time, 25-28 four at a time, 30-38 sixteen at a time (the activations leave the cache).
+     */
+    viewsPerCall: number;
+    /**
+     * A face at least this many pixels of the view that found it, and wholly inside it, goes to the
+     * second look without a close-up first (keypointsCertain in engine.ts).
+     */
+    closeUpFrom: number;
     /** Sides of the aligned crop inside the second look's view (the face at about the size a close-up shows it). */
     verifyCrops: number[];
     /** A detection this confident with a face's geometry counts even when the second look misses it. */
@@ -49,6 +63,8 @@ export const DEFAULT_CONFIG: Readonly<EngineConfig> = Object.freeze({
     previewMaxSide: 2048,
     viewSize: 256,
     minScore: 0.5,
+    viewsPerCall: 4,
+    closeUpFrom: 64,
     verifyCrops: Object.freeze([96]) as number[],
     // false faces seen: 0.60 to 0.82 (a cockpit crop); so a laughing three-quarter face at 0.79 that the second look misses is lost
     confidentScore: 0.85,
@@ -85,6 +101,8 @@ export function engineConfig(overrides: EngineConfigOverrides = {}): EngineConfi
   positiveInt('detect.previewMaxSide', c.detect.previewMaxSide);
   positiveInt('detect.viewSize', c.detect.viewSize);
   fraction('detect.minScore', c.detect.minScore);
+  positiveInt('detect.viewsPerCall', c.detect.viewsPerCall);
+  if (!(c.detect.closeUpFrom > 0)) throw bad('detect.closeUpFrom', c.detect.closeUpFrom, 'above 0');
   fraction('detect.confidentScore', c.detect.confidentScore);
   fraction('detect.maxKeypointShift', c.detect.maxKeypointShift);
   if (!c.detect.verifyCrops.length || !c.detect.verifyCrops.every((s) => Number.isInteger(s) && s > 0 && s < c.detect.viewSize)) {

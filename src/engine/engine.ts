@@ -33,7 +33,8 @@ export interface PhotoSource {
   readRegion(box: Box): Promise<RGBAImage>;
 }
 
-export interface FaceDetectorLike { detect(image: RGBAImage): Promise<RawDetection[]> }
+/** The detector as the engine uses it: faces in each of several square views of one size, in one call. */
+export interface FaceDetectorLike { detect(views: RGBAImage[]): Promise<RawDetection[][]> }
 
 /** The steps of a run, in order ('detect' is timed by whoever detects). */
 export type Stage = 'detect' | 'align' | 'transform' | 'upscale' | 'paste';
@@ -108,9 +109,9 @@ export function previewMaxSide(width: number, height: number, side = DEFAULT_CON
 }
 
 /** The smallest face (photo pixels) detection finds reliably in a photo of this size. */
-export function smallestDetectableFace(width: number, height: number, detect = DEFAULT_CONFIG.detect): number {
+export function smallestDetectableFace(width: number, height: number, detect = DEFAULT_CONFIG.detect, minFaceSize = DEFAULT_CONFIG.minFaceSize): number {
   const k = Math.max(1, Math.max(width, height) / previewMaxSide(width, height, detect.previewMaxSide));
-  return Math.ceil(smallestFindableFace(Math.round(width / k), Math.round(height / k), detect.viewSize) * k);
+  return Math.ceil(smallestFindableFace(Math.round(width / k), Math.round(height / k), detect.viewSize, minFaceSize / k) * k);
 }
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -217,7 +218,7 @@ export class FaceEngine {
 
   /**
    * Every face in the photo, in photo pixels, in reading order. Each candidate gets a second
-   * look (verifyFace) before it counts. When the upright views find none, the detector is shown
+   * look (confirm) before it counts. When the upright views find none, the detector is shown
    * the photo with a wider margin (tight headshots), then turned by 90, 270 and 180 degrees
    * (faces lying on their side).
    */
@@ -227,7 +228,9 @@ export class FaceEngine {
     const kx = source.width / preview.width, ky = source.height / preview.height;
     const pyramid = this.buildPyramid(preview);
     const { width: w, height: h } = preview;
-    let faces = await this.findFaces(pyramid, planDetectionViews(w, h), signal);
+    // faces below the minimum size are skipped anyway: no view is planned for them alone
+    const minFace = this.config.minFaceSize / Math.max(kx, ky);
+    let faces = await this.findFaces(pyramid, planDetectionViews(w, h, minFace, this.config.detect.viewSize), signal);
     if (!faces.length) faces = await this.findFaces(pyramid, paddedViews(w, h), signal);
     for (const angle of [90, 270, 180]) {
       if (faces.length) break;
@@ -236,71 +239,104 @@ export class FaceEngine {
     return orderFaces(faces.map((f) => scaleFace(f, kx, ky)));
   }
 
-  /** Run the detector on views, merge, look again from close up, keep what the second look confirms. */
+  /**
+   * Run the detector on views, merge, and give each face the second look. A face the first look
+   * saw large and whole (keypointsCertain) goes to the second look directly; the others, and any
+   * the second look does not confirm, are first looked at again from close up (turned as the view
+   * that found them), for keypoints precise enough to align on, and then given the second look.
+   */
   private async findFaces(pyramid: RGBAImage[], views: DetectionView[], signal?: CancelSignal): Promise<DetectedFace[]> {
-    const found: (DetectedFace & { angle?: number })[] = [];
-    for (const v of views) {
-      throwIfCancelled(signal);
-      found.push(...await this.detectInView(pyramid, v));
-    }
-    const merged = mergeDetections(found, this.config.detect.minScore);
-    // Look again at each face from close up (turned as the view that found it), for keypoints precise enough to align on.
-    const refined: DetectedFace[] = [];
-    for (const f of merged) {
-      throwIfCancelled(signal);
+    const { viewSize, minScore } = this.config.detect;
+    const transforms = views.map((v) => viewTransform(v, viewSize));
+    const found = (await this.look(pyramid, transforms, viewSize, signal)).flatMap((dets, i) => dets.map((d) => ({
+      ...mapDetection(d, transforms[i]), angle: views[i].angle, certain: keypointsCertain(d, viewSize, this.config.detect.closeUpFrom),
+    })));
+    const merged = mergeDetections(found, minScore);
+    const refined: (DetectedFace | null)[] = merged.map(() => null);
+    const direct = merged.flatMap((f, i) => (f.certain ? [i] : []));
+    (await this.confirm(pyramid, direct.map((i) => merged[i]), signal)).forEach((c, k) => { refined[direct[k]] = c?.face ?? null; });
+    const rest = merged.flatMap((f, i) => (refined[i] ? [] : [i]));
+    const closer = await this.closeUp(pyramid, rest.map((i) => merged[i]), signal);
+    (await this.confirm(pyramid, closer, signal)).forEach((c, k) => {
+      const f = closer[k];
+      // Some real faces (strong three-quarter views, motion blur) are not found a second time: a
+      // confident detection with a face's geometry still counts (not one that cannot be aligned at all).
+      refined[rest[k]] = c ? c.face : c === null && f.score >= this.config.detect.confidentScore && implausibility(f.keypoints, f.box) === null ? f : null;
+    });
+    return mergeDetections(refined.filter((f): f is DetectedFace => f !== null), minScore).map(({ score, box, keypoints }) => ({ score, box, keypoints }));
+  }
+
+  /** Each face looked at again from close up (2.5x its box, turned as its view): the nearest detection there, or the face as it was. */
+  private async closeUp(pyramid: RGBAImage[], faces: (DetectedFace & { angle?: number })[], signal?: CancelSignal): Promise<DetectedFace[]> {
+    const { viewSize } = this.config.detect;
+    const views = faces.map((f) => {
       const side = Math.max(f.box.width, f.box.height) * 2.5;
       const cx = f.box.x + f.box.width / 2, cy = f.box.y + f.box.height / 2;
-      const near = await this.detectInView(pyramid, { x: cx - side / 2, y: cy - side / 2, size: side, angle: f.angle });
-      const best = near.sort((a, b) => dist(a, cx, cy) - dist(b, cx, cy))[0];
-      const face = best && dist(best, cx, cy) < side / 4 ? { ...best, score: Math.max(best.score, f.score) } : f;
-      const verified = await this.verifyFace(pyramid, face);
-      if (verified) refined.push(verified);
-    }
-    return mergeDetections(refined, this.config.detect.minScore).map(({ score, box, keypoints }) => ({ score, box, keypoints }));
+      return { x: cx - side / 2, y: cy - side / 2, size: side, angle: f.angle };
+    });
+    const transforms = views.map((v) => viewTransform(v, viewSize));
+    return (await this.look(pyramid, transforms, viewSize, signal)).map((dets, k) => {
+      const f = faces[k], v = views[k];
+      const cx = v.x + v.size / 2, cy = v.y + v.size / 2;
+      const best = dets.map((d) => mapDetection(d, transforms[k])).sort((a, b) => dist(a, cx, cy) - dist(b, cx, cy))[0];
+      const face = best && dist(best, cx, cy) < v.size / 4 ? { ...best, score: Math.max(best.score, f.score) } : f;
+      return { score: face.score, box: face.box, keypoints: face.keypoints };
+    });
   }
 
   /**
-   * The second look: align the face on its keypoints exactly as run() will, show the detector
-   * that crop (with a margin), and keep the face only if the detector finds it again where it
+   * The second look: align each face on its keypoints exactly as run() will, show the detector
+   * that crop (with a margin), and confirm the face only if the detector finds it again where it
    * was put. A door or a wheel taken for a face, and a face on its side with keypoints on its
    * mouth and nose, are not found again; a real face is, upright, where the detector is most
-   * precise: its keypoints from this look are the ones returned. Null: not a face to align on.
+   * precise: its keypoints from this look are the ones returned. Per face: `{ face }` when
+   * confirmed; null when not; undefined when its keypoints cannot be aligned on at all.
    */
-  private async verifyFace(pyramid: RGBAImage[], f: DetectedFace): Promise<DetectedFace | null> {
-    const { viewSize, verifyCrops, maxKeypointShift, confidentScore } = this.config.detect;
+  private async confirm(pyramid: RGBAImage[], faces: DetectedFace[], signal?: CancelSignal): Promise<({ face: DetectedFace } | null | undefined)[]> {
+    const { viewSize, verifyCrops, maxKeypointShift } = this.config.detect;
+    const out: ({ face: DetectedFace } | null | undefined)[] = faces.map(() => null);
+    let open = faces.map((_, i) => i);
     for (const crop of verifyCrops) {
       const margin = (viewSize - crop) / 2;
-      let toCrop: Affine;
-      try { toCrop = alignmentTransform(f.keypoints, this.template, crop); } catch { return null; }
-      const viewToPreview = composeAffine(invertAffine(toCrop), [1, 0, -margin, 0, 1, -margin]);
-      const again = await this.detectThrough(pyramid, viewToPreview);
-      const aligned = f.keypoints.map((p) => applyAffine(toCrop, p));
-      const confirmed = again
-        .map((d) => ({ d, shift: keypointShift(d.keypoints, aligned, crop, margin) }))
-        .filter((c) => c.shift <= maxKeypointShift)
-        .sort((a, b) => a.shift - b.shift)[0];
-      if (confirmed) return { ...f, keypoints: confirmed.d.keypoints.map((p) => applyAffine(viewToPreview, p)) };
+      const looks = open.flatMap((i) => {
+        let toCrop: Affine;
+        try { toCrop = alignmentTransform(faces[i].keypoints, this.template, crop); } catch { out[i] = undefined; return []; }
+        return [{ i, toCrop, viewToPreview: composeAffine(invertAffine(toCrop), [1, 0, -margin, 0, 1, -margin]) }];
+      });
+      const again = await this.look(pyramid, looks.map((l) => l.viewToPreview), viewSize, signal);
+      looks.forEach(({ i, toCrop, viewToPreview }, k) => {
+        const aligned = faces[i].keypoints.map((p) => applyAffine(toCrop, p));
+        const confirmed = again[k]
+          .map((d) => ({ d, shift: keypointShift(d.keypoints, aligned, crop, margin) }))
+          .filter((c) => c.shift <= maxKeypointShift)
+          .sort((a, b) => a.shift - b.shift)[0];
+        if (confirmed) out[i] = { face: { ...faces[i], keypoints: confirmed.d.keypoints.map((p) => applyAffine(viewToPreview, p)) } };
+      });
+      open = looks.map((l) => l.i).filter((i) => out[i] === null);
     }
-    // Some real faces (strong three-quarter views, motion blur) are not found a second time: a
-    // confident detection with a face's geometry still counts.
-    return f.score >= confidentScore && implausibility(f.keypoints, f.box) === null ? f : null;
+    return out;
   }
 
-  /** Run the detector on a square view of the preview (may extend past it: edge pixels pad). */
-  private async detectInView(pyramid: RGBAImage[], v: DetectionView): Promise<(DetectedFace & { angle?: number })[]> {
-    const viewToPreview = viewTransform(v, this.config.detect.viewSize);
-    return (await this.detectThrough(pyramid, viewToPreview)).map((d) => ({ ...mapDetection(d, viewToPreview), angle: v.angle }));
+  /**
+   * Detections in view pixels of each `viewSize`-pixel view whose pixels come from the preview
+   * through its view -> preview transform; the views go to the detector viewsPerCall at a time.
+   */
+  private async look(pyramid: RGBAImage[], viewToPreview: Affine[], viewSize: number, signal?: CancelSignal): Promise<DetectedFace[][]> {
+    const { viewsPerCall } = this.config.detect;
+    const out: DetectedFace[][] = [];
+    for (let i = 0; i < viewToPreview.length; i += viewsPerCall) {
+      throwIfCancelled(signal);
+      out.push(...await this.detector.detect(viewToPreview.slice(i, i + viewsPerCall).map((m) => this.renderView(pyramid, m, viewSize))));
+    }
+    return out;
   }
 
-  /** Detections in view pixels of the view whose pixels come from the preview through viewToPreview. */
-  private async detectThrough(pyramid: RGBAImage[], viewToPreview: Affine): Promise<DetectedFace[]> {
-    const { viewSize } = this.config.detect;
-    // sample from the pyramid level that leaves at most 2x to shrink (4 samples a pixel, not 64)
+  /** A view of the preview (may extend past it: edge pixels pad), sampled from the pyramid level that leaves at most 2x to shrink (4 samples a pixel, not 64). */
+  private renderView(pyramid: RGBAImage[], viewToPreview: Affine, viewSize: number): RGBAImage {
     const level = Math.max(0, Math.min(pyramid.length - 1, Math.floor(Math.log2(affineScale(viewToPreview)))));
     const img = pyramid[level];
     const toLevel: Affine = [img.width / pyramid[0].width, 0, 0, 0, img.height / pyramid[0].height, 0];
-    const view = warpAffine(img, composeAffine(toLevel, viewToPreview), viewSize, viewSize);
-    return this.detector.detect(view);
+    return warpAffine(img, composeAffine(toLevel, viewToPreview), viewSize, viewSize);
   }
 
   /** Halving pyramid of the preview, down to about the detector's view size. */
@@ -467,6 +503,16 @@ export class FaceEngine {
     for (const p of this.nets.values()) { try { (await p).dispose(); } catch { /* already failed */ } }
     this.nets.clear();
   }
+}
+
+/**
+ * Is a first-look detection (view pixels) precise enough to align on without a close-up? When the
+ * face is at least `from` pixels of the view and lies wholly inside it: the close-up (2.5x the box)
+ * would show it at 40 % of the view, not much larger than it already is.
+ */
+export function keypointsCertain(d: DetectedFace, viewSize: number, from: number): boolean {
+  const { x, y, width, height } = d.box;
+  return Math.max(width, height) >= from && x >= 0 && y >= 0 && x + width <= viewSize && y + height <= viewSize;
 }
 
 function dist(f: DetectedFace, cx: number, cy: number): number {

@@ -1,7 +1,7 @@
 /** Face bookkeeping around the detector (pure): views, turned views, the second look's measures. */
 import {
-  DetectedFace, FINE_TILE, implausibility, keypointShift, mapDetection, paddedViews, planDetectionViews, rotatedViews,
-  smallestFindableFace, viewTransform,
+  DETECTOR_INPUT, DetectedFace, FINE_TILE, PLANNED_FACE, TILE, implausibility, keypointShift, mapDetection, paddedViews, planDetectionViews, rotatedViews,
+  smallestFindableFace, viewReach, viewTransform,
 } from '../../src/core/faces';
 import { applyAffine } from '../../src/core/geometry';
 
@@ -29,6 +29,32 @@ describe('detection views', () => {
     const large = planDetectionViews(2048, 1536);
     expect(large.some((v) => v.size === FINE_TILE)).toBe(false);
     expect(smallestFindableFace(2048, 1536, 256)).toBe(60);
+  });
+
+  test('no tile is finer than the one that shows the smallest face that matters at its planned size (issue 15)', () => {
+    const sizes: [number, number][] = [[600, 450], [910, 1137], [1024, 768], [1200, 1200], [2048, 1536], [17736, 177], [427, 240]];
+    for (const [w, h] of sizes) {
+      for (const minFace of [20, 40, 60, 100, 200]) {
+        // a finer tile than this would add only faces below the minimum, which are skipped anyway
+        for (const t of planDetectionViews(w, h, minFace).slice(1)) expect((minFace * DETECTOR_INPUT) / t.size).toBeLessThanOrEqual(PLANNED_FACE + 0.1);
+        // ... and where fine tiles are affordable, small photos still reach the minimum
+        if (Math.min(w, h) <= 1024 && minFace >= 40 && Math.max(w, h) > 1.25 * minFace * (DETECTOR_INPUT / PLANNED_FACE)) {
+          expect(smallestFindableFace(w, h, DETECTOR_INPUT, minFace)).toBeLessThanOrEqual(minFace);
+        }
+      }
+      // at the default minimum (40 px) the plan is the one before issue 15
+      expect(planDetectionViews(w, h, 40)).toEqual(planDetectionViews(w, h));
+    }
+  });
+
+  test('a larger minimum face needs fewer views', () => {
+    expect(planDetectionViews(910, 1137, 60).length).toBeLessThan(planDetectionViews(910, 1137, 40).length);
+    expect(planDetectionViews(2048, 1536, 100).length).toBeLessThan(planDetectionViews(2048, 1536, 40).length);
+    expect(planDetectionViews(2048, 1536).slice(1).every((v) => v.size === TILE)).toBe(true);
+    expect(planDetectionViews(600, 450).slice(1).some((v) => v.size === FINE_TILE)).toBe(true);
+    // a view sampled smaller than the detector's input reaches no smaller faces than at the input's size
+    expect(viewReach(640, 128)).toBeGreaterThan(viewReach(640, 192));
+    expect(viewReach(640, 256)).toBe(viewReach(640, 192));
   });
 
   test('padded views give a tight headshot half a side of margin; turned views turn about their centre (items 6, 8)', () => {

@@ -5,7 +5,7 @@ import { previewMaxSide, smallestDetectableFace } from '../../src/engine/engine'
 test('defaults: the values every shipped result was measured with', () => {
   const c = engineConfig();
   expect(c).toEqual(DEFAULT_CONFIG);
-  expect(c.detect).toMatchObject({ previewMaxSide: 2048, viewSize: 256, minScore: 0.5, verifyCrops: [96], confidentScore: 0.85, maxKeypointShift: 0.1 });
+  expect(c.detect).toMatchObject({ previewMaxSide: 2048, viewSize: 256, minScore: 0.5, viewsPerCall: 4, closeUpFrom: 64, verifyCrops: [96], confidentScore: 0.85, maxKeypointShift: 0.1 });
   expect(c.mask).toMatchObject({ meshSize: 192, minMeshScore: 0.5, featherScale: 0.6, outset: 0.6 });
   expect([c.minFaceSize, c.previewSide]).toEqual([40, 192]);
   expect(Object.isFrozen(DEFAULT_CONFIG)).toBe(true);
@@ -24,6 +24,9 @@ test('a value out of range is refused, naming the setting', () => {
   expect(() => engineConfig({ detect: { verifyCrops: [300] } })).toThrow(/detect\.verifyCrops/);
   expect(() => engineConfig({ previewSide: 0 })).toThrow(/previewSide must be a whole number above 0/);
   expect(() => engineConfig({ minFaceSize: 0 })).toThrow(/minFaceSize must be 1 or more/);
+  expect(() => engineConfig({ detect: { viewSize: 64 } })).toThrow(/detect\.verifyCrops/);
+  expect(() => engineConfig({ detect: { viewsPerCall: 0 } })).toThrow(/detect\.viewsPerCall must be a whole number above 0/);
+  expect(() => engineConfig({ detect: { closeUpFrom: 0 } })).toThrow(/detect\.closeUpFrom must be above 0/);
 });
 
 test('what detection promises follows the configured sides', () => {

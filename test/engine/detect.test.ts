@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { createNodeEngine } from '../../src/platform/node';
-import type { FaceEngine } from '../../src/engine/engine';
+import { FaceEngine, keypointsCertain } from '../../src/engine/engine';
+import { FaceDetector } from '../../src/runtime/detector';
 import { MemoryPhotoSource, decodePhoto } from '../../src/cli/photo';
 import { alignFace } from '../../src/core/align';
 import { warpAffine } from '../../src/core/geometry';
@@ -79,4 +80,45 @@ describe('alignment of real faces', () => {
     }
     expect(diff / n).toBeLessThan(1);
   });
+});
+
+describe('detection cost (issue 15)', () => {
+  test('a face large and whole in its view needs no close-up; a small or cut one does', () => {
+    const d = (x: number, y: number, side: number) => ({ score: 0.9, box: { x, y, width: side, height: side }, keypoints: [] });
+    expect(keypointsCertain(d(50, 50, 80), 256, 64)).toBe(true);
+    expect(keypointsCertain(d(50, 50, 40), 256, 64)).toBe(false);
+    expect(keypointsCertain(d(200, 50, 80), 256, 64)).toBe(false); // cut by the view's right edge
+    expect(keypointsCertain(d(-5, 50, 80), 256, 64)).toBe(false);
+  });
+
+  test('the same faces as one view a call with a close-up for every face (the way before), in a few calls', async () => {
+    // the way before issue 15: every view its own detector call, every face looked at from close up
+    const before = await createNodeEngine({ config: { detect: { viewsPerCall: 1, closeUpFrom: Number.MAX_VALUE } } });
+    const proto = FaceDetector.prototype as unknown as { detect: FaceDetector['detect'] };
+    const orig = proto.detect;
+    let calls = 0, views = 0;
+    proto.detect = function (this: FaceDetector, v) { calls++; views += v.length; return orig.call(this, v); };
+    try {
+      for (const id of ['wh_biden_obama_greenroom', 'wh_biden_official_2013', 'ccby_chris_pratt', 'wh_flotus_tarmac_children']) {
+        const { image } = await decodePhoto(photo(id));
+        const old = await before.detect(new MemoryPhotoSource(image));
+        const oldCalls = calls;
+        calls = 0; views = 0;
+        const now = await engine.detect(new MemoryPhotoSource(image));
+        expect([id, now.length]).toEqual([id, old.length]);
+        // four views a call, and a face the first look saw large and whole skips its close-up
+        expect(calls).toBeLessThanOrEqual(Math.ceil(views / engine.config.detect.viewsPerCall) + 2);
+        expect(calls * 2).toBeLessThan(oldCalls);
+        now.forEach((f, i) => {
+          const side = Math.max(old[i].box.width, old[i].box.height);
+          // the same face, its keypoints (eyes, nose, mouth) within 3 % of its size of where they were
+          for (let k = 0; k < 4; k++) expect(Math.hypot(f.keypoints[k].x - old[i].keypoints[k].x, f.keypoints[k].y - old[i].keypoints[k].y) / side).toBeLessThan(0.03);
+        });
+        calls = 0; views = 0;
+      }
+    } finally {
+      proto.detect = orig;
+      await before.dispose();
+    }
+  }, 300000);
 });
