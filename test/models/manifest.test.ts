@@ -30,6 +30,11 @@ describe('shipped manifest', () => {
       expect(t.colorPolicy).toBe(chosen[d.direction]);
     }
   });
+
+  test('each direction keeps the share of photo detail its measurement chose (docs/photo-detail.json; 1 where not measured)', () => {
+    const chosen = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'photo-detail.json'), 'utf8')).chosen as Record<string, number>;
+    for (const d of listDirections(m)) expect(findTransform(m, d.direction).photoDetail ?? 1).toBe(chosen[d.direction] ?? 1);
+  });
 });
 
 describe('validateManifest', () => {
