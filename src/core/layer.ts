@@ -111,10 +111,7 @@ export function compositeRow(photo: RGBAImage, layer: FaceLayer | null, y: numbe
 
 /** A new image: the photo with the layer blended over it through its mask (the photo is not modified). */
 export function compositeLayer(photo: RGBAImage, layer: FaceLayer): RGBAImage {
-  const out: RGBAImage = { width: photo.width, height: photo.height, data: new Uint8ClampedArray(photo.data) };
-  const rowBytes = photo.width * 4;
-  for (let y = layer.box.y; y < layer.box.y + layer.box.height; y++) compositeRow(photo, layer, y, out.data.subarray(y * rowBytes, (y + 1) * rowBytes));
-  return out;
+  return compositeLayerInPlace({ width: photo.width, height: photo.height, data: new Uint8ClampedArray(photo.data) }, layer);
 }
 
 /**
