@@ -35,11 +35,20 @@ export class OrtWebRuntime implements NetRuntime {
   private providers: string[] = ['wasm'];
   private ready: Promise<void>;
   /**
-   * Runs are serialised across all sessions of this runtime: ORT web sessions must not run
-   * concurrently, and on WebGPU two sessions' runs interleaving (a page's background warm-up of the
-   * upscaler during a transform's generator run) failed to download their outputs.
+   * Every call into ORT (session creation, runs, release) is serialised across all sessions of
+   * this runtime: ORT web must not be entered twice at once. On WebGPU two sessions' runs
+   * interleaving (a page's background warm-up of the upscaler during a transform's generator run)
+   * failed to download their outputs, and a session created while the warm-up's run was
+   * suspended on the GPU failed with "memory access out of bounds".
    */
   private queue: Promise<unknown> = Promise.resolve();
+
+  /** Run `fn` after every call queued before it, and before any queued after it. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const job = this.queue.then(fn);
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
 
   constructor(private readonly ort: OrtWebModule, opts: WebRuntimeOptions = {}) {
     if (opts.wasmPaths) this.ort.env.wasm.wasmPaths = opts.wasmPaths;
@@ -66,7 +75,7 @@ export class OrtWebRuntime implements NetRuntime {
     const ort = this.ort;
     let session: OrtWeb.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { executionProviders: this.providers, graphOptimizationLevel: 'all' });
+      session = await this.exclusive(() => ort.InferenceSession.create(bytes, { executionProviders: this.providers, graphOptimizationLevel: 'all' }));
     } catch (e) {
       throw new ModelFileError(`Model ${id} could not be loaded by onnxruntime-web: ${(e as Error).message}`);
     }
@@ -74,7 +83,7 @@ export class OrtWebRuntime implements NetRuntime {
     const runtime = this;
     return {
       run(input: Tensor, extra: Record<string, Tensor> = {}): Promise<NetResult> {
-        const job = runtime.queue.then(async () => {
+        return runtime.exclusive(async () => {
           const feeds: Record<string, OrtWeb.Tensor> = { [inName]: new ort.Tensor('float32', input.data, input.dims) };
           for (const [name, t] of Object.entries(extra)) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
           const res = await session.run(feeds);
@@ -86,10 +95,8 @@ export class OrtWebRuntime implements NetRuntime {
           }
           return { ...outputs[session.outputNames[0]], outputs };
         });
-        runtime.queue = job.catch(() => undefined);
-        return job;
       },
-      async dispose() { await session.release(); },
+      dispose() { return runtime.exclusive(() => session.release()); },
     };
   }
 }
