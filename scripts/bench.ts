@@ -6,7 +6,7 @@
  * memory of the command line (a child process each) on 24 and 100 MP photos made from a real one
  * (targets: under 700 MB and 2 GB). Also each net alone (session creation, first run, steady run;
  * WASM over native) and the Photopea page in headless Chromium, cold and warmed (scripts/bench-browser.ts).
- *   npx tsx scripts/bench.ts [--runs 2] [--only memory|nets|browser] [--write docs/benchmarks.md]
+ *   npx tsx scripts/bench.ts [--runs 2] [--only memory|nets|browser|paste] [--write docs/benchmarks.md]
  * With --write, the notes after the "Notes" line of the existing file are kept.
  */
 import * as fs from 'fs';
@@ -143,6 +143,36 @@ function memoryTable(rows: string[]): string[] {
  * runtimes alternate, so load on the machine hits both alike. "first" is the first run of a fresh
  * session (in a fresh process for the first WASM session: its code is still in V8's baseline tier).
  */
+/**
+ * Paste-back on 2 MP photos (the detail paste with the face-mesh mask; work scales with the face's
+ * box): a portrait whose face fills a third of the frame, and a group photo. Target: < 60 ms a face.
+ */
+async function pasteRows(manifest: ReturnType<typeof readManifest>, files: ReturnType<typeof nodeModelFiles>, detector: FaceDetectorLike, landmarks: Awaited<ReturnType<typeof loadNodeFaceMesh>> | undefined): Promise<string[]> {
+  const rows: string[] = [];
+  const runtime = new OrtNodeRuntime(1);
+  const engine = await FaceEngine.create({ manifest, files, runtime, detector, landmarks });
+  for (const [name, file] of [['portrait', 'wh_biden_official_2013.jpg'], ['group', 'wh_biden_obama_greenroom.jpg']]) {
+    const src = path.join(SHARED, 'photos', file);
+    if (!fs.existsSync(src)) continue;
+    const meta = await sharp(src).metadata();
+    const k = Math.sqrt(2e6 / (meta.width! * meta.height!));
+    const { data, info } = await sharp(src).resize(Math.round(meta.width! * k), Math.round(meta.height! * k)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const image = { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
+    const photo = new MemoryPhotoSource(image);
+    const faces = await engine.detect(photo);
+    const per: number[] = [];
+    let boxes = '';
+    for (let r = 0; r < 6; r++) {
+      const rep = await engine.run(photo, { direction: 'male2female' }, faces);
+      if (r > 0) per.push(rep.timings.paste / Math.max(1, rep.faces.length)); // the first is a warm-up
+      boxes = rep.faces.map((f) => `${f.patch.box.width}x${f.patch.box.height}`).join(', ');
+    }
+    rows.push(`| ${name} (${file}) | ${info.width}x${info.height} | ${boxes} | ${median(per).toFixed(0)} |`);
+  }
+  await engine.dispose();
+  return rows;
+}
+
 async function netRows(steady = 8): Promise<string[]> {
   const manifest = readManifest();
   const files = nodeModelFiles();
@@ -210,6 +240,11 @@ function browserTable(b: BrowserBench[], nodeWasm?: { transform: number; upscale
   return lines;
 }
 
+function pasteTable(rows: string[]): string[] {
+  return ['Paste-back per face on 2 MP photos (detail paste with the face-mesh mask, onnxruntime-node 1 thread, median of 5 after a warm-up; target < 60 ms):',
+    '', '| photo | size | face boxes | paste ms / face |', '|---|---|---|---:|', ...rows];
+}
+
 function writeDoc(file: string, text: string): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
@@ -226,6 +261,12 @@ async function main() {
   }
   if (arg('--only') === 'nets') {
     console.log(netTable(await netRows()).join('\n'));
+    return;
+  }
+  if (arg('--only') === 'paste') {
+    const manifest = readManifest(), files = nodeModelFiles();
+    const landmarks = manifest.landmarks ? await loadNodeFaceMesh(files, manifest) : undefined;
+    console.log(pasteTable(await pasteRows(manifest, files, await loadNodeDetector(files, manifest), landmarks)).join('\n'));
     return;
   }
   if (arg('--only') === 'browser') {
@@ -296,33 +337,7 @@ async function main() {
     await engine.dispose();
   }
 
-  // Paste-back on 2 MP photos (the detail paste with the face-mesh mask; work scales with the face's
-  // box): a portrait whose face fills a third of the frame, and a group photo. Target: < 60 ms a face.
-  const pasteRows: string[] = [];
-  {
-    const runtime = new OrtNodeRuntime(1);
-    const engine = await FaceEngine.create({ manifest, files, runtime, detector, landmarks });
-    for (const [name, file] of [['portrait', 'wh_biden_official_2013.jpg'], ['group', 'wh_biden_obama_greenroom.jpg']]) {
-      const src = path.join(SHARED, 'photos', file);
-      if (!fs.existsSync(src)) continue;
-      const meta = await sharp(src).metadata();
-      const k = Math.sqrt(2e6 / (meta.width! * meta.height!));
-      const { data, info } = await sharp(src).resize(Math.round(meta.width! * k), Math.round(meta.height! * k)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-      const image = { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength) };
-      const photo = new MemoryPhotoSource(image);
-      const faces = await engine.detect(photo);
-      const per: number[] = [];
-      let boxes = '';
-      for (let r = 0; r < 6; r++) {
-        const rep = await engine.run(photo, { direction: 'male2female' }, faces);
-        if (r > 0) per.push(rep.timings.paste / Math.max(1, rep.faces.length)); // the first is a warm-up
-        boxes = rep.faces.map((f) => `${f.patch.box.width}x${f.patch.box.height}`).join(', ');
-      }
-      pasteRows.push(`| ${name} (${file}) | ${info.width}x${info.height} | ${boxes} | ${median(per).toFixed(0)} |`);
-    }
-    await engine.dispose();
-  }
-
+  const pastes = await pasteRows(manifest, files, detector, landmarks);
   const nets = await netRows();
   const browser = await benchBrowser();
   const memory = await memoryRows();
@@ -350,11 +365,7 @@ async function main() {
   lines.push('');
   lines.push(...browserTable(browser, results[names[2]]));
   lines.push('');
-  lines.push('Paste-back per face on 2 MP photos (detail paste with the face-mesh mask, onnxruntime-node 1 thread, median of 5 after a warm-up; target < 60 ms):');
-  lines.push('');
-  lines.push('| photo | size | face boxes | paste ms / face |');
-  lines.push('|---|---|---|---:|');
-  lines.push(...pasteRows);
+  lines.push(...pasteTable(pastes));
   lines.push('');
   lines.push('Writing the layered PSD (original, faces layer with mask, composite; streamed into a file), median ms per photo over every run:');
   lines.push('');
