@@ -3,7 +3,7 @@
  * The result per face is a patch (box + pixels + mask), never a modified photo, so hosts can
  * write it as a masked layer and the CLI can composite it (core/layer.ts).
  */
-import { RGBAImage, GrayImage, createGray, cropRGBA } from './image';
+import { RGBAImage, GrayImage, createGray, cropRGBA, resizeArea } from './image';
 import { Affine, Box, affineScale, composeAffine, invertAffine, scaleAffine, transformedBounds, warpAffine, warpGray } from './geometry';
 import { faceMask, maskToGray } from './mask';
 import { ColorPolicy, correctColor, desaturate, isGrayscale, isMonotone, matchColor } from './color';
@@ -206,11 +206,17 @@ function applyChange(original: RGBAImage, face: RGBAImage, boxToFace: Affine, cr
     }
   }
   const W = original.width, H = original.height;
-  // a face box smaller than the super-resolved face needs supersampling: warp it once, up front
-  const faceWarped = affineScale(boxToFace) > 1 + 1e-6 ? warpAffine(face, boxToFace, W, H) : null;
+  // a face box smaller than the super-resolved face: the face is shrunk by area to about the box's
+  // scale first (a little above it), so one bilinear sample a pixel does not alias
+  let fimg = face, toFace = boxToFace;
+  const scale = affineScale(boxToFace);
+  if (scale > 1 + 1e-6) {
+    const side = Math.ceil(face.width / scale);
+    fimg = resizeArea(face, side, side);
+    toFace = composeAffine(scaleAffine(side / face.width), boxToFace);
+  }
   const out: RGBAImage = { width: W, height: H, data: new Uint8ClampedArray(original.data.length) };
-  changeKernel(out.data, original.data, W, H, fields, P, boxToCrop, faceWarped ? faceWarped.data : face.data,
-    faceWarped ? W : face.width, faceWarped ? H : face.height, faceWarped ? [1, 0, 0, 0, 1, 0] : boxToFace,
+  changeKernel(out.data, original.data, W, H, fields, P, boxToCrop, fimg.data, fimg.width, fimg.height, toFace,
     min(strength, 1), max(0, strength - 1), mask ? mask.out : new Uint8ClampedArray(W * H));
   return out;
 }

@@ -61,22 +61,36 @@ function labFInv(f: number): number { const f3 = f * f * f; return f3 > EPS ? f3
 
 /** 8-bit sRGB (0..255, rounded to integers) -> Lab (L 0..100). */
 export function rgbToLab(r: number, g: number, b: number): Lab {
+  const t: Lab = [0, 0, 0];
+  rgbToLabInto(r, g, b, t, 0);
+  return t;
+}
+
+/** rgbToLab written into `out` at `o`: the per-pixel loops allocate nothing. */
+function rgbToLabInto(r: number, g: number, b: number, out: { [i: number]: number }, o: number): void {
   const R = SRGB_TO_LINEAR[clamp8(r)], G = SRGB_TO_LINEAR[clamp8(g)], B = SRGB_TO_LINEAR[clamp8(b)];
   const x = 0.4124564 * R + 0.3575761 * G + 0.1804375 * B;
   const y = 0.2126729 * R + 0.7151522 * G + 0.0721750 * B;
   const z = 0.0193339 * R + 0.1191920 * G + 0.9503041 * B;
   const fx = labF(x / XN), fy = labF(y / YN), fz = labF(z / ZN);
-  return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+  out[o] = 116 * fy - 16; out[o + 1] = 500 * (fx - fy); out[o + 2] = 200 * (fy - fz);
 }
 
 /** Lab -> 8-bit sRGB, rounded and clamped to 0..255 (out-of-gamut colours are clipped). */
 export function labToRgb(L: number, a: number, b: number): RGB {
+  const t: RGB = [0, 0, 0];
+  labToRgbInto(L, a, b, t, 0);
+  return t;
+}
+
+/** labToRgb written into `out` at `o` (an RGBA buffer, say). */
+function labToRgbInto(L: number, a: number, b: number, out: { [i: number]: number }, o: number): void {
   const fy = (L + 16) / 116, fx = fy + a / 500, fz = fy - b / 200;
   const x = labFInv(fx) * XN, y = labFInv(fy) * YN, z = labFInv(fz) * ZN;
   const R = 3.2404542 * x - 1.5371385 * y - 0.4985314 * z;
   const G = -0.9692660 * x + 1.8760108 * y + 0.0415560 * z;
   const B = 0.0556434 * x - 0.2040259 * y + 1.0572252 * z;
-  return [linearTo8(max(0, R)), linearTo8(max(0, G)), linearTo8(max(0, B))];
+  out[o] = linearTo8(max(0, R)); out[o + 1] = linearTo8(max(0, G)); out[o + 2] = linearTo8(max(0, B));
 }
 
 function clamp8(v: number): number {
@@ -88,10 +102,7 @@ function clamp8(v: number): number {
 export function rgbaToLab(img: RGBAImage): Float32Array {
   const n = img.width * img.height;
   const out = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    const [L, a, b] = rgbToLab(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]);
-    out[i * 3] = L; out[i * 3 + 1] = a; out[i * 3 + 2] = b;
-  }
+  for (let i = 0; i < n; i++) rgbToLabInto(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2], out, i * 3);
   return out;
 }
 
@@ -101,8 +112,7 @@ export function labToRgba(lab: Float32Array, width: number, height: number, alph
   if (lab.length < n * 3) throw new Error(`labToRgba: Lab buffer too short for ${width}x${height}.`);
   const out = createRGBA(width, height);
   for (let i = 0; i < n; i++) {
-    const [r, g, b] = labToRgb(lab[i * 3], lab[i * 3 + 1], lab[i * 3 + 2]);
-    out.data[i * 4] = r; out.data[i * 4 + 1] = g; out.data[i * 4 + 2] = b;
+    labToRgbInto(lab[i * 3], lab[i * 3 + 1], lab[i * 3 + 2], out.data, i * 4);
     out.data[i * 4 + 3] = alphaFrom ? alphaFrom.data[i * 4 + 3] : 255;
   }
   return out;
@@ -120,10 +130,11 @@ const MAX_STD_RATIO = 4;
 function labStats(img: RGBAImage, mask: Float32Array): { mean: number[]; std: number[]; weight: number; chroma: number } {
   const sum = [0, 0, 0], sq = [0, 0, 0];
   let W = 0, C = 0;
+  const lab = new Float64Array(3);
   for (let i = 0; i < mask.length; i++) {
     const w = mask[i];
     if (!(w > 0)) continue;
-    const lab = rgbToLab(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2]);
+    rgbToLabInto(img.data[i * 4], img.data[i * 4 + 1], img.data[i * 4 + 2], lab, 0);
     for (let c = 0; c < 3; c++) { sum[c] += w * lab[c]; sq[c] += w * lab[c] * lab[c]; }
     C += w * sqrt(lab[1] * lab[1] + lab[2] * lab[2]);
     W += w;
@@ -161,11 +172,11 @@ export function matchColor(source: RGBAImage, target: RGBAImage, mask: Float32Ar
   const on = [0, 1, 2].map((c) => (opts.channels ? opts.channels.includes(c) : true));
   const scale = s.std.map((ss, c) => (!on[c] || ss < MIN_STD ? 1 : min(MAX_STD_RATIO, max(lo, t.std[c] / ss))));
   const shift = (c: number, v: number) => (on[c] ? (v - s.mean[c]) * scale[c] + t.mean[c] : v);
+  const lab = new Float64Array(3);
   for (let i = 0; i < n; i++) {
     if (!(mask[i] > 0)) continue;
-    const lab = rgbToLab(source.data[i * 4], source.data[i * 4 + 1], source.data[i * 4 + 2]);
-    const [r, g, b] = labToRgb(shift(0, lab[0]), shift(1, lab[1]), shift(2, lab[2]));
-    out.data[i * 4] = r; out.data[i * 4 + 1] = g; out.data[i * 4 + 2] = b;
+    rgbToLabInto(source.data[i * 4], source.data[i * 4 + 1], source.data[i * 4 + 2], lab, 0);
+    labToRgbInto(shift(0, lab[0]), shift(1, lab[1]), shift(2, lab[2]), out.data, i * 4);
   }
   return out;
 }
@@ -238,14 +249,13 @@ function removeShift(output: RGBAImage, input: RGBAImage, mask: Float32Array): R
   const out: RGBAImage = { width: output.width, height: output.height, data: new Uint8ClampedArray(output.data) };
   if (!m) return out;
   const values = new Float64Array(m), weights = new Float64Array(m);
-  const shift = [0, 1, 2].map((c) => {
+  const [s0, s1, s2] = [0, 1, 2].map((c) => {
     for (let k = 0; k < m; k++) { const i = idx[k]; values[k] = lo[i * 3 + c] - li[i * 3 + c]; weights[k] = mask[i]; }
     return weightedMedian(values, weights);
   });
   for (let k = 0; k < m; k++) {
     const i = idx[k];
-    const [r, g, b] = labToRgb(lo[i * 3] - shift[0], lo[i * 3 + 1] - shift[1], lo[i * 3 + 2] - shift[2]);
-    out.data[i * 4] = r; out.data[i * 4 + 1] = g; out.data[i * 4 + 2] = b;
+    labToRgbInto(lo[i * 3] - s0, lo[i * 3 + 1] - s1, lo[i * 3 + 2] - s2, out.data, i * 4);
   }
   return out;
 }

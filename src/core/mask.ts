@@ -172,10 +172,12 @@ export function landmarkFaceMask(points: Point[], width: number, height: number,
   // only pixels whose centre can lie inside the polygon's bounding box
   const cx0 = max(0, floor(x0 - 0.5)), cx1 = min(width - 1, ceil(x1 - 0.5));
   const cy0 = max(0, floor(y0 - 0.5)), cy1 = min(height - 1, ceil(y1 - 0.5));
+  // 1. which pixel centres lie inside (even-odd rule, row by row): they start at "deeper than the feather"
+  const f2 = f * f, inside = new Float64Array(width * height).fill(-1);
   const xs: number[] = [];
   for (let y = cy0; y <= cy1; y++) {
     const sy = y + 0.5;
-    // where this row crosses the polygon's edges (even-odd rule), sorted
+    // where this row crosses the polygon's edges, sorted
     xs.length = 0;
     for (let i = 0, j = n - 1; i < n; j = i++) {
       if ((py[i] > sy) !== (py[j] > sy)) xs.push(px[j] + (sy - py[j]) * (px[i] - px[j]) / (py[i] - py[j]));
@@ -183,22 +185,32 @@ export function landmarkFaceMask(points: Point[], width: number, height: number,
     xs.sort((a, b) => a - b);
     for (let k = 0; k + 1 < xs.length; k += 2) {
       const xa = max(cx0, ceil(xs[k] - 0.5)), xb = min(cx1, floor(xs[k + 1] - 0.5));
-      for (let x = xa; x <= xb; x++) {
+      for (let x = xa; x <= xb; x++) inside[y * width + x] = f2;
+    }
+  }
+  // 2. squared distance to the contour, where it is under the feather: each edge visits only the
+  // pixels within a feather of its bounding box (the same minimum as over all edges for every pixel)
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    const ex = px[i] - px[j], ey = py[i] - py[j];
+    const len2 = ex * ex + ey * ey;
+    const ex0 = max(cx0, floor(min(px[i], px[j]) - f - 0.5)), ex1 = min(cx1, ceil(max(px[i], px[j]) + f - 0.5));
+    const ey0 = max(cy0, floor(min(py[i], py[j]) - f - 0.5)), ey1 = min(cy1, ceil(max(py[i], py[j]) + f - 0.5));
+    for (let y = ey0; y <= ey1; y++) {
+      const sy = y + 0.5;
+      for (let x = ex0; x <= ex1; x++) {
+        const o = y * width + x, d2 = inside[o];
+        if (d2 < 0) continue;
         const sx = x + 0.5;
-        // distance to the contour; only the feather band needs it exactly
-        let d2 = f * f;
-        for (let i = 0, j = n - 1; i < n; j = i++) {
-          const ex = px[i] - px[j], ey = py[i] - py[j];
-          const len2 = ex * ex + ey * ey;
-          let t = len2 > 0 ? ((sx - px[j]) * ex + (sy - py[j]) * ey) / len2 : 0;
-          t = t < 0 ? 0 : t > 1 ? 1 : t;
-          const dx = sx - px[j] - t * ex, dy = sy - py[j] - t * ey;
-          const dd = dx * dx + dy * dy;
-          if (dd < d2) d2 = dd;
-        }
-        out[y * width + x] = smoothstep(0, f, sqrt(d2));
+        let t = len2 > 0 ? ((sx - px[j]) * ex + (sy - py[j]) * ey) / len2 : 0;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        const dx = sx - px[j] - t * ex, dy = sy - py[j] - t * ey;
+        const dd = dx * dx + dy * dy;
+        if (dd < d2) inside[o] = dd;
       }
     }
+  }
+  for (let y = cy0; y <= cy1; y++) {
+    for (let x = cx0; x <= cx1; x++) { const d2 = inside[y * width + x]; if (d2 >= 0) out[y * width + x] = smoothstep(0, f, sqrt(d2)); }
   }
   return out;
 }
