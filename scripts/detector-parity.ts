@@ -62,6 +62,15 @@ async function main() {
   console.log(`views ${views.length} (256 px); raw output [${views.length}, 2304, 17], max |value| ${range.toFixed(1)}`);
   console.log(`preprocessing (detectorInput vs tf.image.transform + scale): max abs diff ${maxAbs(oursIn, tInData).toExponential(2)}`);
   console.log(`net alone, the same input (ONNX vs tfjs graph): max abs diff ${maxAbs(sameInput, tfjsRaw).toExponential(2)}`);
+  // where the differences are: score logits (value 0 of 17) and coordinates (input pixels, up to hundreds), relative to max(1, |value|)
+  const V = FULL_RANGE.values;
+  let logit = 0, coord = 0, rel = 0;
+  for (let i = 0; i < tfjsRaw.length; i++) {
+    const d = Math.abs(pipeline[i] - tfjsRaw[i]);
+    if (i % V === 0) logit = Math.max(logit, d); else coord = Math.max(coord, d);
+    rel = Math.max(rel, d / Math.max(1, Math.abs(tfjsRaw[i])));
+  }
+  console.log(`  by kind: score logits ${logit.toExponential(2)}, coordinates ${coord.toExponential(2)}; relative to max(1, |value|) ${rel.toExponential(2)}`);
   console.log(`whole pipeline raw output (ONNX path vs tfjs path): max abs diff ${maxAbs(pipeline, tfjsRaw).toExponential(2)}`);
 
   let box = 0, kp = 0, score = 0, faces = 0, countDiff = 0;

@@ -39,7 +39,10 @@ def read_weights(model_json, weight_dir):
     """name -> numpy array, for every weight of the manifest (float16 quantization widened)."""
     out = {}
     for group in model_json['weightsManifest']:
-        data = b''.join(open(os.path.join(weight_dir, p), 'rb').read() for p in group['paths'])
+        data = b''
+        for p in group['paths']:
+            with open(os.path.join(weight_dir, p), 'rb') as f:
+                data += f.read()
         off = 0
         for w in group['weights']:
             shape = [int(s) for s in w['shape']]
@@ -333,7 +336,8 @@ class Converter:
 
 
 def convert(model_path, outputs=None, opset=13):
-    model_json = json.load(open(model_path))
+    with open(model_path) as f:
+        model_json = json.load(f)
     weights = read_weights(model_json, os.path.dirname(os.path.abspath(model_path)))
     sig = model_json.get('signature', {}).get('outputs', {})
     outputs = outputs or sorted(_strip(o) for o in sig)
