@@ -95,6 +95,7 @@ async function main() {
   for (const f of Object.values(runs)) { await f(); await f(); }
   const ms: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) for (const [k, f] of Object.entries(runs)) ms[k].push(await time(f));
+  { const t = performance.now(); for (let r = 0; r < rounds; r++) detectorInput(batch); console.log(`detectorInput (JS resize + scale): ${((performance.now() - t) / rounds / batch.length).toFixed(1)} ms a view`); }
   for (const [k, xs] of Object.entries(ms)) console.log(`${k}: ${(median(xs) / batch.length).toFixed(1)} ms a view (median of ${rounds} batches of ${batch.length}; min ${(Math.min(...xs) / batch.length).toFixed(1)})`);
   await onnx1.dispose(); await onnx2.dispose(); await net.dispose(); graph.dispose();
 }
