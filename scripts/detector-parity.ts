@@ -11,6 +11,7 @@ import { FULL_RANGE, FaceDetector, RawDetection, decodeDetections, detectorInput
 import { initTfjsWasm, memoryIOHandler, readGraphModelWeights } from '../src/runtime/tfjs';
 import { nodeTfjsWasmDir } from '../src/runtime/tfjs.node';
 import { OrtNodeRuntime } from '../src/runtime/onnx.node';
+import { OrtWebModule, OrtWebRuntime } from '../src/runtime/onnx.web';
 import { nodeModelFiles, readManifest } from '../src/platform/node';
 import { decodePhoto } from '../src/cli/photo';
 import { warpAffine } from '../src/core/geometry';
@@ -27,6 +28,9 @@ async function main() {
   const graph = await loadGraphModel(memoryIOHandler(await readGraphModelWeights(files, { files: manifest.detector.convertedFrom }, 'detector (tfjs)')));
   const onnx1 = await FaceDetector.load(new OrtNodeRuntime(1), files, manifest);
   const onnx2 = await FaceDetector.load(new OrtNodeRuntime(2), files, manifest);
+  // the pages' runtime: onnxruntime-web's WASM build (Node's copy of it), one thread
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const web = await FaceDetector.load(new OrtWebRuntime(require('onnxruntime-web') as OrtWebModule, { device: 'wasm', threads: 1 }), files, manifest);
   const net = await new OrtNodeRuntime(1).load(new Uint8Array(require('fs').readFileSync(require('path').join(__dirname, '..', 'models', manifest.detector.files[0].file))), 'raw');
 
   const greenroom = (await decodePhoto(photo('wh_biden_obama_greenroom'))).image;
@@ -85,19 +89,26 @@ async function main() {
       o.keypoints.forEach((p, k) => { kp = Math.max(kp, Math.abs(p.x - n.keypoints[k].x), Math.abs(p.y - n.keypoints[k].y)); });
     });
   });
+  const dWeb = await web.detect(views);
+  let webDiff = 0, webCount = 0;
+  views.forEach((_, b) => {
+    if (dWeb[b].length !== dNew[b].length) { webCount++; return; }
+    dWeb[b].forEach((w, i) => { const n = dNew[b][i]; webDiff = Math.max(webDiff, Math.abs(w.box.x - n.box.x), Math.abs(w.box.y - n.box.y), ...w.keypoints.map((p, k) => Math.max(Math.abs(p.x - n.keypoints[k].x), Math.abs(p.y - n.keypoints[k].y)))); });
+  });
+  console.log(`onnxruntime-web (wasm) vs onnxruntime-node detections: ${webCount} views with different counts, max diff ${webDiff.toExponential(2)} px`);
   console.log(`detections: ${faces} faces in both, ${countDiff} views with different counts; max diff box ${box.toExponential(2)} px, keypoints ${kp.toExponential(2)} px, score ${score.toExponential(2)}`);
 
   // time a view: batches of 4 as the engine calls it, alternating old / new, median of rounds
   const batch = views.slice(0, 4);
   const time = async (f: () => Promise<unknown>) => { const t = performance.now(); await f(); return performance.now() - t; };
   const oldFull = async () => { const i = tfjsInput(batch); try { await tfjsRun(i); } finally { i.dispose(); } };
-  const runs: Record<string, () => Promise<unknown>> = { 'tfjs-wasm': oldFull, 'onnxruntime-node 1 thread': () => onnx1.detect(batch), 'onnxruntime-node 2 threads': () => onnx2.detect(batch) };
+  const runs: Record<string, () => Promise<unknown>> = { 'tfjs-wasm': oldFull, 'onnxruntime-node 1 thread': () => onnx1.detect(batch), 'onnxruntime-node 2 threads': () => onnx2.detect(batch), 'onnxruntime-web wasm 1 thread': () => web.detect(batch) };
   for (const f of Object.values(runs)) { await f(); await f(); }
   const ms: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) for (const [k, f] of Object.entries(runs)) ms[k].push(await time(f));
   { const t = performance.now(); for (let r = 0; r < rounds; r++) detectorInput(batch); console.log(`detectorInput (JS resize + scale): ${((performance.now() - t) / rounds / batch.length).toFixed(1)} ms a view`); }
   for (const [k, xs] of Object.entries(ms)) console.log(`${k}: ${(median(xs) / batch.length).toFixed(1)} ms a view (median of ${rounds} batches of ${batch.length}; min ${(Math.min(...xs) / batch.length).toFixed(1)})`);
-  await onnx1.dispose(); await onnx2.dispose(); await net.dispose(); graph.dispose();
+  await onnx1.dispose(); await onnx2.dispose(); await web.dispose(); await net.dispose(); graph.dispose();
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
