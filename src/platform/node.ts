@@ -1,6 +1,6 @@
 /**
  * The engine for Node (command line, tests, scripts): model files from models/, native
- * onnxruntime, the tfjs detector and face mesh. Wiring only: every piece is a runtime/ adapter.
+ * onnxruntime (the nets and the detector), the tfjs face mesh. Wiring only: every piece is a runtime/ adapter.
  */
 import * as path from 'path';
 import type { Manifest, ModelFiles } from '../models/manifest';
@@ -23,7 +23,8 @@ export async function createNodeEngine(opts: { modelsDir?: string; runtime?: Net
   const dir = opts.modelsDir ?? MODELS_DIR;
   const manifest = readManifest(dir);
   const files = nodeModelFiles(dir);
-  const detector = await loadNodeDetector(files, manifest);
+  const runtime = opts.runtime ?? new OrtNodeRuntime(opts.threads ?? 0);
+  const detector = await loadNodeDetector(files, manifest, runtime);
   const landmarks = manifest.landmarks ? await loadNodeFaceMesh(files, manifest) : undefined;
-  return FaceEngine.create({ manifest, files, runtime: opts.runtime ?? new OrtNodeRuntime(opts.threads ?? 0), detector, landmarks, config: opts.config });
+  return FaceEngine.create({ manifest, files, runtime, detector, landmarks, config: opts.config });
 }

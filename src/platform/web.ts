@@ -1,7 +1,7 @@
 /**
  * The engine for browser pages (Photopea page, Photoshop engine page), the counterpart of
  * node.ts: model files fetched from a folder beside the page, onnxruntime-web (WebGPU, else
- * WASM), the tfjs detector and face mesh. The runtime files (ort/, tfjs/) sit beside the page
+ * WASM) for the nets and the detector, the tfjs face mesh. The runtime files (ort/, tfjs/) sit beside the page
  * too; nothing is fetched from elsewhere. Wiring only: every piece is a runtime/ adapter.
  */
 import * as ort from 'onnxruntime-web/webgpu';
@@ -9,7 +9,8 @@ import { validateManifest } from '../models/manifest';
 import { FaceEngine } from '../engine/engine';
 import type { EngineConfigOverrides } from '../engine/config';
 import { OrtWebRuntime, WebDevice } from '../runtime/onnx.web';
-import { FaceDetector, initTfjsWasm, readDetectorWeights } from '../runtime/detector';
+import { FaceDetector } from '../runtime/detector';
+import { initTfjsWasm } from '../runtime/tfjs';
 import { TfjsFaceMesh, landmarksEntry, readLandmarksWeights } from '../runtime/landmarks';
 import { resolveUrl, webModelFiles } from '../runtime/files.web';
 import type { WebBackend } from '../runtime/net';
@@ -67,7 +68,7 @@ export async function createWebEngine(opts: WebEngineOptions): Promise<WebEngine
   const manifest = validateManifest(JSON.parse(new TextDecoder().decode(await files.read('manifest.json'))));
   const runtime = new OrtWebRuntime(ort, { device: opts.device ?? 'auto', wasmPaths: { wasm: resolveUrl(`ort/${ORT_WASM}`, runtimeBase) } });
   await initTfjsWasm(resolveUrl('tfjs/', runtimeBase));
-  const detector = await FaceDetector.load(await readDetectorWeights(files, manifest));
+  const detector = await FaceDetector.load(runtime, files, manifest);
   const landmarks = manifest.landmarks ? await TfjsFaceMesh.load(await readLandmarksWeights(files, manifest), landmarksEntry(manifest)) : undefined;
   const engine = await FaceEngine.create({ manifest, files, runtime, detector, landmarks, config: opts.config });
   return { engine, backend: await runtime.backend() };

@@ -1,14 +1,10 @@
-/** Node glue for the detector: weights (verified against the manifest) and tfjs's .wasm files from disk. */
-import * as path from 'path';
-import { FaceDetector, initTfjsWasm, readDetectorWeights } from './detector';
+/** Node glue for the detector: its ONNX graph (verified against the manifest) on onnxruntime-node. */
+import { FaceDetector } from './detector';
+import type { NetRuntime } from './net';
+import { OrtNodeRuntime } from './onnx.node';
 import type { Manifest, ModelFiles } from '../models/manifest';
 
-/** Where tfjs-backend-wasm's .wasm files lie in node_modules. */
-export function nodeTfjsWasmDir(): string {
-  return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
-}
-
-export async function loadNodeDetector(files: ModelFiles, manifest: Manifest): Promise<FaceDetector> {
-  await initTfjsWasm(nodeTfjsWasmDir());
-  return FaceDetector.load(await readDetectorWeights(files, manifest));
+/** The detector on `runtime` (the engine's, when the platform wires it; else onnxruntime-node on all cores). */
+export function loadNodeDetector(files: ModelFiles, manifest: Manifest, runtime: NetRuntime = new OrtNodeRuntime(0)): Promise<FaceDetector> {
+  return FaceDetector.load(runtime, files, manifest);
 }

