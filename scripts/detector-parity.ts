@@ -13,10 +13,8 @@ import { nodeTfjsWasmDir } from '../src/runtime/tfjs.node';
 import { OrtNodeRuntime } from '../src/runtime/onnx.node';
 import { OrtWebModule, OrtWebRuntime } from '../src/runtime/onnx.web';
 import { nodeModelFiles, readManifest } from '../src/platform/node';
-import { decodePhoto } from '../src/cli/photo';
-import { warpAffine } from '../src/core/geometry';
 import type { RGBAImage } from '../src/core/image';
-import { photo } from '../test/helpers/photos';
+import { detectorViews } from '../test/helpers/detector-views';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 7;
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };
@@ -33,17 +31,7 @@ async function main() {
   const web = await FaceDetector.load(new OrtWebRuntime(require('onnxruntime-web') as OrtWebModule, { device: 'wasm', threads: 1 }), files, manifest);
   const net = await new OrtNodeRuntime(1).load(new Uint8Array(require('fs').readFileSync(require('path').join(__dirname, '..', 'models', manifest.detector.files[0].file))), 'raw');
 
-  const greenroom = (await decodePhoto(photo('wh_biden_obama_greenroom'))).image;
-  const collins = (await decodePhoto(photo('nasa_astronaut_collins'))).image;
-  const flotus = (await decodePhoto(photo('wh_flotus_tarmac_children'))).image;
-  const cat = (await decodePhoto(photo('neg_cc0_chelsea_cat'))).image;
-  const view = (img: RGBAImage, x: number, y: number, size: number, angle = 0) => {
-    const s = size / 256, a = (angle * Math.PI) / 180, c = Math.cos(a) * s, sn = Math.sin(a) * s;
-    const cx = x + size / 2, cy = y + size / 2;
-    return warpAffine(img, [c, -sn, cx - c * 128 + sn * 128, sn, c, cy - sn * 128 - c * 128], 256, 256);
-  };
-  const views = [view(greenroom, -410, -666, 2868), view(greenroom, 448, 0, 640), view(greenroom, 896, 448, 640),
-    view(collins, -102, -102, 716), view(collins, 120, 20, 300, 30), view(flotus, 896, 448, 640), view(flotus, 1408, 896, 640), view(cat, 0, 0, 300)];
+  const views = await detectorViews();
   const S = FULL_RANGE.input, W = 256;
 
   // the old path: tfjs's resize and scaling, the tfjs graph

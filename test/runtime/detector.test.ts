@@ -11,10 +11,9 @@ import { loadNodeDetector } from '../../src/runtime/detector.node';
 import { initTfjsWasm, memoryIOHandler, readGraphModelWeights } from '../../src/runtime/tfjs';
 import { nodeTfjsWasmDir } from '../../src/runtime/tfjs.node';
 import { nodeModelFiles, readManifest } from '../../src/platform/node';
-import { decodePhoto } from '../../src/cli/photo';
 import { warpAffine } from '../../src/core/geometry';
 import type { RGBAImage } from '../../src/core/image';
-import { photo } from '../helpers/photos';
+import { detectorViews } from '../helpers/detector-views';
 
 interface MpDetection {
   score: number[];
@@ -33,18 +32,7 @@ beforeAll(async () => {
   reference = await faceDetection.createDetector(faceDetection.SupportedModels.MediaPipeFaceDetector, {
     runtime: 'tfjs', modelType: 'full', maxFaces: 20, detectorModelUrl: memoryIOHandler(tfjsWeights),
   });
-  // views as the engine makes them: a whole photo with margin, tiles, close-ups, a turned view, a view with no face
-  const greenroom = (await decodePhoto(photo('wh_biden_obama_greenroom'))).image;
-  const collins = (await decodePhoto(photo('nasa_astronaut_collins'))).image;
-  const flotus = (await decodePhoto(photo('wh_flotus_tarmac_children'))).image;
-  const cat = (await decodePhoto(photo('neg_cc0_chelsea_cat'))).image;
-  const view = (img: RGBAImage, x: number, y: number, size: number, angle = 0) => {
-    const s = size / 256, a = (angle * Math.PI) / 180, c = Math.cos(a) * s, sn = Math.sin(a) * s;
-    const cx = x + size / 2, cy = y + size / 2;
-    return warpAffine(img, [c, -sn, cx - c * 128 + sn * 128, sn, c, cy - sn * 128 - c * 128], 256, 256);
-  };
-  views.push(view(greenroom, -410, -666, 2868), view(greenroom, 448, 0, 640), view(greenroom, 896, 448, 640),
-    view(collins, -102, -102, 716), view(collins, 120, 20, 300, 30), view(flotus, 896, 448, 640), view(flotus, 1408, 896, 640), view(cat, 0, 0, 300));
+  views.push(...await detectorViews());
 }, 120000);
 
 afterAll(async () => { await ours.dispose(); reference.dispose(); });
