@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faceshift_train.augment import jitter  # noqa: E402
 from faceshift_train.common import Timer, lean_state, setup  # noqa: E402
 from faceshift_train.data import DomainSampler, FacePack, adult_colour  # noqa: E402
-from faceshift_train.nets import AttributeClassifier, count_params  # noqa: E402
+from faceshift_train.nets import FACE_OVAL, AttributeClassifier, count_params  # noqa: E402
 
 
 def labels(pack, idx, device):
@@ -61,6 +61,7 @@ def main(argv=None):
     p.add_argument('--out', required=True)
     p.add_argument('--width', type=int, default=32)
     p.add_argument('--input-size', type=int, default=128, help='the classifier area-downscales crops to this size')
+    p.add_argument('--face-mask', action='store_true', help='see only the face oval (nets.FACE_OVAL), grey outside: what paste-back keeps')
     p.add_argument('--iters', type=int, default=2500)
     p.add_argument('--batch', type=int, default=128)
     p.add_argument('--lr', type=float, default=1e-3)
@@ -78,7 +79,7 @@ def main(argv=None):
     if device.type == 'cuda':
         pack.to(device)
         torch.backends.cudnn.benchmark = True
-    net = AttributeClassifier(a.width, a.input_size).to(device)
+    net = AttributeClassifier(a.width, a.input_size, FACE_OVAL if a.face_mask else None).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.iters, pct_start=0.1)
     # race classes are unbalanced (white ~ 43 %, other ~ 7 %): weight the loss by inverse frequency
@@ -104,7 +105,7 @@ def main(argv=None):
         if it % 100 == 0 or it == a.iters or it <= 3:
             print(f'it {it} loss {float(loss):.3f} ({timer.elapsed():.0f} s)', flush=True)
     acc = accuracy(net, pack, val, device) if val else None  # a transport pack may hold no val faces
-    meta = dict(kind='attribute-classifier', width=a.width, input_size=a.input_size, iterations=a.iters, batch=a.batch, train_count=len(train),
+    meta = dict(kind='attribute-classifier', width=a.width, input_size=a.input_size, face_mask=FACE_OVAL if a.face_mask else None, iterations=a.iters, batch=a.batch, train_count=len(train),
                 seconds=round(timer.elapsed()), val_accuracy=acc, template=pack.meta['template'],
                 heads=dict(gender=['male', 'female'], race=['white', 'black', 'asian', 'indian', 'other']))
     torch.save(dict(net=lean_state(net), meta=meta), os.path.join(a.out, 'classifier.pt.tmp'))
@@ -114,7 +115,7 @@ def main(argv=None):
 
 def load_classifier(path, device):
     ck = torch.load(path, map_location='cpu', weights_only=False)
-    net = AttributeClassifier(ck['meta']['width'], ck['meta'].get('input_size', 128))
+    net = AttributeClassifier(ck['meta']['width'], ck['meta'].get('input_size', 128), ck['meta'].get('face_mask'))
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['net'].items()})
     net.eval().to(device)
     for q in net.parameters():

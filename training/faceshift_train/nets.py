@@ -150,16 +150,35 @@ class ConditionalGenerator(nn.Module):
         return a * colour + (1 - a) * x, a
 
 
+# The face oval of the alignment template (utkface-v1) in crop units: brows-to-chin and cheek to
+# cheek on the mean training face (eyes at y 0.30, mouth at 0.72, chin at ~0.93); the paste-back's
+# face-mesh mask covers about this region of the aligned crop.
+FACE_OVAL = dict(cx=0.5, cy=0.52, rx=0.37, ry=0.44, feather=0.04)
+
+
+def oval_mask(size, cx, cy, rx, ry, feather):
+    """[1, 1, size, size] soft ellipse: 1 inside, 0 outside, a linear ramp `feather` (crop units) wide."""
+    t = (torch.arange(size, dtype=torch.float32) + 0.5) / size
+    y, x = torch.meshgrid(t, t, indexing='ij')
+    r = torch.sqrt(((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2)  # 1 on the ellipse
+    d = (1 - r) * min(rx, ry)  # approximate distance inside the edge, crop units
+    return (0.5 + d / feather).clamp(0, 1).view(1, 1, size, size)
+
+
 class AttributeClassifier(nn.Module):
     """Our own attribute classifier (not one of the evaluation judges): a small CNN over the aligned
     128-px crop with two heads, gender (UTKFace 0 male, 1 female) and race (UTKFace's five labels:
     white, black, asian, indian, other). Trained on the training split only
     (training/train_classifier.py); frozen, it gives the generator its domain-classification loss."""
 
-    def __init__(self, width=32, input_size=128):
+    def __init__(self, width=32, input_size=128, face_mask=None):
         super().__init__()
-        self.config = dict(width=width, input_size=input_size)
+        self.config = dict(width=width, input_size=input_size, face_mask=face_mask)
         self.input_size = input_size
+        # face_mask (an ellipse in template units, see FACE_OVAL): the classifier sees only the face
+        # oval, grey outside, i.e. what paste-back keeps of a generator's output (hair and background
+        # stay the photo's, so a loss that can be met there is met where the user never sees it)
+        self.register_buffer('mask', oval_mask(input_size, **face_mask) if face_mask else None, persistent=False)
         layers, ch = [], 3
         for out in (width, width * 2, width * 4, width * 8, width * 8):
             layers += [nn.Conv2d(ch, out, 3, 1, 1), nn.BatchNorm2d(out), nn.ReLU(True),
@@ -173,6 +192,8 @@ class AttributeClassifier(nn.Module):
     def forward(self, x):
         if x.shape[-1] != self.input_size:  # the crop is area-downscaled to the classifier's size (cheaper on a CPU)
             x = F.interpolate(x, size=(self.input_size, self.input_size), mode='area')
+        if self.mask is not None:
+            x = x * self.mask
         h = self.drop(self.features(x).mean((2, 3)))
         return self.gender(h), self.race(h)
 

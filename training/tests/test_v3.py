@@ -15,7 +15,7 @@ TRAINING = os.path.dirname(HERE)
 ROOT = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
 
-from faceshift_train.nets import AttentionGenerator, AttributeClassifier, ConditionalGenerator, ResnetGenerator  # noqa: E402
+from faceshift_train.nets import FACE_OVAL, AttentionGenerator, AttributeClassifier, ConditionalGenerator, ResnetGenerator  # noqa: E402
 from faceshift_train.tasks import DIRECTIONS, condition  # noqa: E402
 
 DATASET = os.environ.get('FACESHIFT_DATASET', os.path.join(ROOT, '..', 'shared', 'datasets', 'utkface'))
@@ -54,6 +54,29 @@ class Nets(unittest.TestCase):
         y2, _ = g(x, torch.tensor([condition('black')]))
         self.assertGreater(float((y1 - y2).abs().max()), 1e-4)
         self.assertEqual(condition(DIRECTIONS['black2white'][2]), condition(DIRECTIONS['asian2white'][2]))
+
+    def test_face_mask_classifier_sees_only_the_face_oval(self):
+        torch.manual_seed(0)
+        net = AttributeClassifier(width=8, input_size=64, face_mask=FACE_OVAL).eval()
+        x = torch.rand(1, 3, 128, 128) * 2 - 1
+        hair = x.clone()
+        hair[:, :, :6, :] = -1  # above the forehead, and the corners: outside the oval
+        hair[:, :, :, :8] = 1
+        inner = x.clone()
+        inner[:, :, 40:90, 40:90] = 1  # eyes to mouth
+        seen = []  # what the convolutions get
+        net.features.register_forward_pre_hook(lambda m, inp: seen.append(inp[0].detach().clone()))
+        with torch.no_grad():
+            net(x), net(hair), net(inner)
+        self.assertEqual(float((seen[0] - seen[1]).abs().max()), 0.0)
+        self.assertGreater(float((seen[0] - seen[2]).abs().max()), 0.5)
+        plain = AttributeClassifier(width=8, input_size=64).eval()
+        plain.load_state_dict(net.state_dict())  # the mask is not a weight: same file layout as before
+        seen.clear()
+        plain.features.register_forward_pre_hook(lambda m, inp: seen.append(inp[0].detach().clone()))
+        with torch.no_grad():
+            plain(x), plain(hair)
+        self.assertGreater(float((seen[0] - seen[1]).abs().max()), 0.5)
 
 
 @unittest.skipUnless(os.path.isdir(DATASET), f'dataset not found at {DATASET}')
