@@ -6,7 +6,7 @@
 import { RGBAImage, GrayImage, createGray, cropRGBA, resizeArea } from './image';
 import { Affine, Box, affineScale, composeAffine, invertAffine, scaleAffine, transformedBounds, warpAffine, warpGray } from './geometry';
 import { faceMask, maskToGray } from './mask';
-import { ColorPolicy, correctColor, desaturate, isGrayscale, isMonotone, matchColor } from './color';
+import { ColorPolicy, correctColor, desaturate, isGrayscale, isMonotone, lightnessWithColour, matchColor } from './color';
 import { keepDetail, netChange } from './detail';
 // Local aliases: a global lookup per call is slow inside VM contexts (jest), and these run per pixel.
 const { floor, round, min, max } = Math;
@@ -145,6 +145,10 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
     rgba = applyChange(original, face, boxToFace, args.crop!, args.netOutput!, boxToCrop, strength, color, fused ? { mask, out: outMask.data } : null,
       args.limitOutliers ?? true, photoDetail);
     if (!fused) { const m = warpMask(); for (let i = 0; i < m.length; i++) outMask.data[i] = round(m[i]); }
+    // A toned black-and-white photo (sepia, a scan's faint tint) stays one: the change keeps the
+    // net's lightness and takes the print's colour, whatever colours the net drew (eyelids, lips).
+    // (judged on the crop the net saw, under the mask: a few thousand pixels, not the whole box)
+    if (isMonotone(args.crop!, maskAt(mask, MS, args.crop!.width))) rgba = lightnessWithColour(rgba, original);
   } else {
     const m = warpMask();
     for (let i = 0; i < m.length; i++) outMask.data[i] = round(m[i] * strength);
@@ -163,6 +167,17 @@ export function pasteBack(args: PasteBackArgs): FacePatch | null {
   // (applyChange copies alpha itself).
   if (!detail) for (let i = 3; i < rgba.data.length; i += 4) rgba.data[i] = original.data[i];
   return { box, rgba, mask: outMask };
+}
+
+/** A square mask (side `from`) at side `to`, nearest sample. */
+function maskAt(mask: Float32Array, from: number, to: number): Float32Array {
+  if (from === to) return mask;
+  const out = new Float32Array(to * to);
+  for (let y = 0; y < to; y++) {
+    const sy = Math.min(from - 1, Math.floor(((y + 0.5) * from) / to));
+    for (let x = 0; x < to; x++) out[y * to + x] = mask[sy * from + Math.min(from - 1, Math.floor(((x + 0.5) * from) / to))];
+  }
+  return out;
 }
 
 /**

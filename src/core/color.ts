@@ -200,6 +200,20 @@ export function isGrayscale(img: RGBAImage, tolerance = 3): boolean {
   return true;
 }
 
+/**
+ * `lightness`'s Lab lightness with `colour`'s a and b, pixel by pixel (same size; alpha from
+ * `lightness`): a face on a toned black-and-white photo keeps the net's change in lightness and
+ * takes the print's own tone where it lands.
+ */
+export function lightnessWithColour(lightness: RGBAImage, colour: RGBAImage): RGBAImage {
+  if (lightness.width !== colour.width || lightness.height !== colour.height) {
+    throw new Error(`lightnessWithColour: sizes differ (${lightness.width}x${lightness.height}, ${colour.width}x${colour.height}).`);
+  }
+  const l = rgbaToLab(lightness), c = rgbaToLab(colour);
+  for (let i = 0; i < l.length; i += 3) { l[i + 1] = c[i + 1]; l[i + 2] = c[i + 2]; }
+  return labToRgba(l, lightness.width, lightness.height, lightness);
+}
+
 /** A new image with the Rec. 601 luma in all three channels (alpha kept). */
 export function desaturate(img: RGBAImage): RGBAImage {
   const out: RGBAImage = { width: img.width, height: img.height, data: new Uint8ClampedArray(img.data) };

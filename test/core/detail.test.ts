@@ -2,6 +2,7 @@
 import { blurPlane, detailKept, keepDetail, netChange } from '../../src/core/detail';
 import { MAX_STRENGTH, pasteBack } from '../../src/core/blend';
 import { RGBAImage, createRGBA, resizeArea } from '../../src/core/image';
+import { rgbToLab } from '../../src/core/color';
 
 /** A grey image with seeded noise texture of amplitude `amp` inside [x0, x1) x [y0, y1) (everywhere by default). */
 function textured(size: number, base: number, amp: number, seed = 1, area = [0, 0, size, size]): RGBAImage {
@@ -106,6 +107,38 @@ describe('pasteBack with the net change', () => {
     let d = 0;
     for (let yy = 48; yy < 80; yy++) for (let xx = 48; xx < 80; xx++) d += r.rgba.data[(yy * 128 + xx) * 4] - photo.data[(yy * 128 + xx) * 4];
     expect(d / 1024).toBeLessThan(-10);
+  });
+  test('a toned black-and-white photo stays toned: the net\'s colours (pink eyelids) are dropped, its lightness change kept', () => {
+    const tone = (img: RGBAImage) => { // a warm print: grey values with a faint sepia cast
+      const out = createRGBA(img.width, img.height);
+      for (let i = 0; i < img.data.length; i += 4) { const v = img.data[i]; out.data[i] = v + 6; out.data[i + 1] = v + 2; out.data[i + 2] = v - 5; out.data[i + 3] = 255; }
+      return out;
+    };
+    const photo = tone(textured(128, 120, 25));
+    const crop = resizeArea(photo, S, S);
+    const y = add(crop, -15); // darker ...
+    for (let yy = 20; yy < 30; yy++) for (let xx = 16; xx < 48; xx++) { const o = (yy * S + xx) * 4; y.data[o] += 40; y.data[o + 2] -= 10; } // ... and pink eyelids
+    const r = pasteBack({ photo, face: resizeArea(y, 128, 128), crop, netOutput: y, fromCrop: [2, 0, 0, 0, 2, 0], cropSize: S, color: 'none' })!;
+    let chroma = 0, chroma0 = 0, dL = 0, n = 0;
+    for (let yy = 40; yy < 60; yy++) for (let xx = 34; xx < 94; xx++) { // the eyelids, in photo pixels
+      const o = (yy * 128 + xx) * 4;
+      if (r.mask.data[yy * 128 + xx] < 250) continue;
+      const [L, a, b] = rgbToLab(r.rgba.data[o], r.rgba.data[o + 1], r.rgba.data[o + 2]);
+      const [L0, a0, b0] = rgbToLab(photo.data[o], photo.data[o + 1], photo.data[o + 2]);
+      chroma += Math.hypot(a - a0, b - b0); chroma0 += Math.hypot(a0, b0); dL += L - L0; n++;
+    }
+    expect(n).toBeGreaterThan(500);
+    expect(chroma / n).toBeLessThan(1);   // the print's own tone, pixel by pixel (the net's pink is ~15 away)
+    expect(chroma0 / n).toBeGreaterThan(3); // which is a tone, not grey
+    expect(Math.abs(dL / n)).toBeGreaterThan(2); // the net's lightness change is kept
+    // in a colour photo the net's colours are the change and stay
+    const skin = textured(128, 120, 25), colour = createRGBA(128, 128);
+    for (let i = 0; i < skin.data.length; i += 4) { const v = skin.data[i]; colour.data[i] = v + 50; colour.data[i + 1] = v; colour.data[i + 2] = v - 30; colour.data[i + 3] = 255; }
+    const cc = resizeArea(colour, S, S), yc = add(cc, -15);
+    for (let yy = 20; yy < 30; yy++) for (let xx = 16; xx < 48; xx++) { const o = (yy * S + xx) * 4; yc.data[o] += 40; yc.data[o + 2] -= 10; }
+    const rc = pasteBack({ photo: colour, face: resizeArea(yc, 128, 128), crop: cc, netOutput: yc, fromCrop: [2, 0, 0, 0, 2, 0], cropSize: S, color: 'none' })!;
+    const o = (50 * 128 + 64) * 4;
+    expect((rc.rgba.data[o] - rc.rgba.data[o + 2]) - (colour.data[o] - colour.data[o + 2])).toBeGreaterThan(20);
   });
   test('photoDetail mixes in the net\'s own pixels: 1 keeps the photo\'s texture, 0 takes the net\'s softer face, in between in between', () => {
     const photo = textured(128, 120, 25);
