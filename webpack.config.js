@@ -25,12 +25,18 @@ const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.wasm'];
 /** tfjs-backend-wasm picks one of these by browser features (SIMD, threads). */
 const TFJS_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
+/**
+ * The detector's tfjs source files (manifest `detector.convertedFrom`): kept in models/ as the
+ * conversion's source and the Node tests' reference; the pages run the ONNX file and never read them.
+ */
+const DETECTOR_SOURCES = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'manifest.json'), 'utf8')).detector?.convertedFrom?.map((f) => f.file) ?? [];
+
 /** Copy patterns for the models folder: the manifest and every file it names (plus notices). */
 const modelPatterns = (to) => [
   { from: 'models/manifest.json', to: `${to}/manifest.json` },
   { from: 'models/*.onnx', to: `${to}/[name][ext]` },
   { from: 'models/templates', to: `${to}/templates` },
-  { from: 'models/detector', to: `${to}/detector` },
+  { from: 'models/detector', to: `${to}/detector`, globOptions: { ignore: DETECTOR_SOURCES.map((f) => `**/${f}`) } },
   { from: 'models/NOTICE*', to: `${to}/[name][ext]`, noErrorOnMissing: true },
   { from: 'models/MODEL_CARD.md', to: `${to}/MODEL_CARD.md`, noErrorOnMissing: true },
 ];

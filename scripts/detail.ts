@@ -5,9 +5,10 @@
  * net's upscaled face replaces the photo) and the new one ('detail': the photo keeps its detail and
  * takes the net's change).
  *
- *   npx tsx scripts/detail.ts [--direction male2female] [--write] [--crops out/detail] [--gallery docs/gallery-paste.png]
+ *   npx tsx scripts/detail.ts [--direction male2female] [--photo-detail 0..1] [--write] [--crops out/detail] [--gallery docs/gallery-paste.png]
  *
- * --write saves docs/detail.json; --crops writes a 100 % crop of each face (photo | old | new);
+ * The new paste keeps as much of the photo's detail as the model's manifest entry says (photoDetail,
+ * chosen on training-split composites); --photo-detail overrides it. --write saves docs/detail.json; --crops writes a 100 % crop of each face (photo | old | new);
  * --gallery stacks the 100 % crops of a few portraits (photo | old paste-back | new) into one picture.
  */
 import * as fs from 'fs';
@@ -19,6 +20,7 @@ import { facesToLayer, compositeLayer } from '../src/core/layer';
 import { detailKept } from '../src/core/detail';
 import { faceSize } from '../src/core/faces';
 import { quantile } from '../src/core/metrics';
+import type { TransformModel } from '../src/models/manifest';
 import type { RGBAImage } from '../src/core/image';
 
 const ROOT = path.join(__dirname, '..');
@@ -32,6 +34,7 @@ async function main() {
   const directions = (arg('--direction', 'male2female') as string).split(',');
   const cropsDir = arg('--crops');
   const galleryFile = arg('--gallery');
+  const photoDetail = arg('--photo-detail') !== undefined ? Number(arg('--photo-detail')) : undefined;
   const GALLERY = ['ccby_chris_pratt.jpeg-1', 'wh_obama_official_2012.jpg-1', 'wh_biden_obama_greenroom.jpg-2', 'cc0_codait_luciano.png-1'];
   const galleryRows: Buffer[] = [];
   const engine = await createNodeEngine({ threads: 1 });
@@ -46,7 +49,7 @@ async function main() {
       for (let k = 0; k < faces.length; k++) {
         const out: Record<string, RGBAImage> = {};
         for (const paste of ['replace', 'detail'] as const) {
-          const r = await engine.run(src, { direction, paste }, [faces[k]]);
+          const r = await engine.run(src, { direction, paste, ...(photoDetail !== undefined ? { photoDetail } : {}) }, [faces[k]]);
           const layer = facesToLayer(r.faces.map((x) => x.patch));
           out[paste] = layer ? compositeLayer(image, layer) : image;
         }
@@ -78,7 +81,7 @@ async function main() {
   }
   const med = (k: 'replace' | 'detail') => +quantile(rows.map((r) => r[k]), 0.5).toFixed(3);
   const summary = { measure: 'mean |Laplacian| of luma over the inner 60 % of the face box, output / photo', minFace: MIN_FACE,
-    faces: rows.length, directions, median: { replace: med('replace'), detail: med('detail') }, rows };
+    faces: rows.length, directions, photoDetail: photoDetail ?? Object.fromEntries(directions.map((d) => [d, engine.manifest.models.find((m): m is TransformModel => m.task === 'transform' && m.direction === d)?.photoDetail ?? 1])), median: { replace: med('replace'), detail: med('detail') }, rows };
   console.log(`faces ${rows.length}: median detail kept, old paste-back ${summary.median.replace}, new ${summary.median.detail}`);
   if (galleryFile && galleryRows.length) {
     const metas = await Promise.all(galleryRows.map((b) => sharp(b).metadata()));

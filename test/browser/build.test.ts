@@ -34,3 +34,15 @@ test('the built folder: plugin.json, icon, _headers for cross-origin isolation',
   expect(headers).toMatch(/Cross-Origin-Opener-Policy: same-origin/);
   expect(headers).toMatch(/Cross-Origin-Embedder-Policy: require-corp/);
 });
+
+test('the pages carry the ONNX detector, not the tfjs files it was converted from', () => {
+  ensureBuilt();
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'manifest.json'), 'utf8'));
+  const sources: string[] = manifest.detector.convertedFrom.map((f: { file: string }) => f.file);
+  expect(sources.length).toBeGreaterThan(0);
+  for (const models of [path.join(DIST, 'photopea', 'models'), path.join(DIST, 'photoshop', 'models')]) {
+    for (const f of manifest.detector.files) expect(fs.existsSync(path.join(models, f.file))).toBe(true);
+    for (const f of sources) expect(fs.existsSync(path.join(models, f))).toBe(false);
+    expect(fs.existsSync(path.join(models, 'detector', 'facemesh.bin'))).toBe(true); // the face mesh still runs on tfjs
+  }
+});
