@@ -307,6 +307,8 @@ def main(argv=None):
             losses = f'LSGAN + cycle L1 x{L.get("cyc", 10):g} + identity ({meta["identity_loss"]}) x{L.get("id", 5):g}'
             if L.get('cls'):
                 losses += f' + domain classification x{L["cls"]:g} (our attribute classifier, frozen; training split only)'
+                if L.get('cls_on_paste'):
+                    losses += f', judged on the input plus the change low-passed at {L["cls_on_paste"]:g} px (what the detail paste keeps)'
             if attention:
                 losses += f' + attention mask mean x{L.get("mask", 0):g} and smoothness x{L.get("tv", 0):g}'
             pack = meta.get('pack') or {}

@@ -98,6 +98,9 @@ def parse_args(argv=None):
     p.add_argument('--vgg', help='local VGG-16 weights (torchvision state dict) for the identity loss')
     p.add_argument('--classifier', help="our attribute classifier (train_classifier.py's classifier.pt) for --lambda-cls")
     p.add_argument('--lambda-cls', type=float, default=0.0, help='domain-classification loss weight (0 = off)')
+    p.add_argument('--cls-on-paste', type=float, default=0.0, metavar='SIGMA',
+                   help='the class loss judges what the detail paste-back keeps: the input with the change low-passed '
+                        '(Gaussian, SIGMA crop pixels), so the input\'s own texture stays (0 = judge the raw output)')
     p.add_argument('--attention', action='store_true', help='GANimation attention output')
     p.add_argument('--lambda-mask', type=float, default=0.05)
     p.add_argument('--lambda-tv', type=float, default=1.0)
@@ -125,6 +128,23 @@ def parse_args(argv=None):
 def domain_target(domain, device):
     """(head, class) of our classifier that names a domain: gender 0/1 or race 0-2."""
     return (0 if domain in ('male', 'female') else 1), CODE[domain]
+
+
+def gaussian_lowpass(x, sigma):
+    """Separable Gaussian blur of a batch (reflect-padded), sigma in pixels."""
+    r = max(1, int(3 * sigma + 0.5))
+    t = torch.arange(-r, r + 1, dtype=torch.float32, device=x.device)
+    k = torch.exp(-t * t / (2 * sigma * sigma))
+    k = (k / k.sum()).to(x.dtype)
+    c = x.shape[1]
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode='reflect'), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode='reflect'), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def as_pasted(real, fake, sigma):
+    """What the detail paste-back keeps of a fake at crop scale: the input's texture plus the net's
+    change low-passed (core/detail.ts, where the net did not change structure)."""
+    return real + gaussian_lowpass(fake - real, sigma) if sigma > 0 else fake
 
 
 def cls_loss(classifier, fake, head, code):
@@ -225,7 +245,7 @@ def main(argv=None):
         meta = dict(domains=[dom_a, dom_b], size=a.size, ngf=a.ngf, blocks=a.blocks, upsample=a.upsample, ndf=a.ndf,
                     batch=a.batch, iterations=state['it'], images_seen=state['prior_images_seen'] + state['images_seen'],
                     identity_loss=id_kind, seed=a.seed, attention=bool(a.attention),
-                    losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls,
+                    losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls, cls_on_paste=a.cls_on_paste,
                                 mask=a.lambda_mask if a.attention else 0, tv=a.lambda_tv if a.attention else 0),
                     classifier=(dict(file=os.path.relpath(a.classifier, ROOT), val_accuracy=cls_meta.get('val_accuracy'))
                                 if cls_meta else None), history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
@@ -300,7 +320,8 @@ def main(argv=None):
                 loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
             cls_ab = cls_ba = m_loss = torch.zeros((), device=device)
             if classifier is not None:
-                cls_ab, cls_ba = cls_loss(classifier, fake_B, *tgt_B), cls_loss(classifier, fake_A, *tgt_A)
+                cls_ab = cls_loss(classifier, as_pasted(real_A, fake_B, a.cls_on_paste), *tgt_B)
+                cls_ba = cls_loss(classifier, as_pasted(real_B, fake_A, a.cls_on_paste), *tgt_A)
                 loss = loss + a.lambda_cls * (cls_ab + cls_ba)
             if att is not None:
                 (m1, t1), (m2, t2) = mask_losses(att[0].float()), mask_losses(att[1].float())

@@ -55,6 +55,19 @@ class Nets(unittest.TestCase):
         self.assertGreater(float((y1 - y2).abs().max()), 1e-4)
         self.assertEqual(condition(DIRECTIONS['black2white'][2]), condition(DIRECTIONS['asian2white'][2]))
 
+    def test_class_loss_on_paste_judges_the_input_texture_plus_the_low_passed_change(self):
+        from train_cyclegan import as_pasted
+        torch.manual_seed(0)
+        x = torch.rand(2, 3, 32, 32) * 2 - 1
+        tone = x + 0.2  # a change of tone only: kept whole
+        self.assertLess(float((as_pasted(x, tone, 1.5) - tone).abs().max()), 1e-5)
+        noise = torch.randn_like(x) * 0.2  # a change of texture only: mostly dropped (the photo's texture stays)
+        self.assertLess(float((as_pasted(x, x + noise, 1.5) - x).abs().mean()), 0.3 * float(noise.abs().mean()))
+        self.assertEqual(float((as_pasted(x, x + noise, 0) - (x + noise)).abs().max()), 0.0)  # off: the raw output
+        fake = (x + noise).requires_grad_(True)
+        as_pasted(x, fake, 1.5).mean().backward()
+        self.assertGreater(float(fake.grad.abs().sum()), 0.0)
+
     def test_face_mask_classifier_sees_only_the_face_oval(self):
         torch.manual_seed(0)
         net = AttributeClassifier(width=8, input_size=64, face_mask=FACE_OVAL).eval()
