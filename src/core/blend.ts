@@ -174,8 +174,8 @@ function maskAt(mask: Float32Array, from: number, to: number): Float32Array {
   if (from === to) return mask;
   const out = new Float32Array(to * to);
   for (let y = 0; y < to; y++) {
-    const sy = Math.min(from - 1, Math.floor(((y + 0.5) * from) / to));
-    for (let x = 0; x < to; x++) out[y * to + x] = mask[sy * from + Math.min(from - 1, Math.floor(((x + 0.5) * from) / to))];
+    const sy = min(from - 1, floor(((y + 0.5) * from) / to));
+    for (let x = 0; x < to; x++) out[y * to + x] = mask[sy * from + min(from - 1, floor(((x + 0.5) * from) / to))];
   }
   return out;
 }
