@@ -101,6 +101,10 @@ def parse_args(argv=None):
     p.add_argument('--cls-on-paste', type=float, default=0.0, metavar='SIGMA',
                    help='the class loss judges what the detail paste-back keeps: the input with the change low-passed '
                         '(Gaussian, SIGMA crop pixels), so the input\'s own texture stays (0 = judge the raw output)')
+    p.add_argument('--lambda-blotch', type=float, default=0.0,
+                   help='penalise colour blotches in the change: Charbonnier (smooth L1) of the band-pass (Gaussian sigma 1 minus sigma 6 crop '
+                        'pixels) of the change\'s chroma (R-G, B-G), so a tone shift over the whole face stays free and '
+                        'local orange or magenta patches cost (0 = off)')
     p.add_argument('--attention', action='store_true', help='GANimation attention output')
     p.add_argument('--lambda-mask', type=float, default=0.05)
     p.add_argument('--lambda-tv', type=float, default=1.0)
@@ -150,6 +154,16 @@ def as_pasted(real, fake, sigma):
 def cls_loss(classifier, fake, head, code):
     logits = classifier(jitter(fake, photometric=False))[head].float()
     return F.cross_entropy(logits, torch.full((fake.shape[0],), code, device=fake.device, dtype=torch.long))
+
+
+def blotch_loss(real, fake, fine=1.0, coarse=6.0):
+    """Local colour patches in the change fake - real: the chroma (R-G, B-G) of the change, band-passed
+    between `fine` and `coarse` pixels, in a smooth L1. A smooth tone change over the face costs little; a patch
+    of a few pixels to a few tens of pixels in a colour of its own costs."""
+    d = fake - real
+    ch = torch.stack([d[:, 0] - d[:, 1], d[:, 2] - d[:, 1]], 1)
+    bp = gaussian_lowpass(ch, fine) - gaussian_lowpass(ch, coarse)
+    return (torch.sqrt(bp * bp + 1e-4) - 1e-2).mean()  # Charbonnier (smooth L1): no pull on what is already 0
 
 
 def mask_losses(a):
@@ -234,7 +248,7 @@ def main(argv=None):
 
     pool_A, pool_B = ImagePool(), ImagePool()
     mse, l1 = nn.MSELoss(), nn.L1Loss()
-    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B', 'cls_A2B', 'cls_B2A', 'mask'])
+    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B', 'cls_A2B', 'cls_B2A', 'mask', 'blotch'])
     timer = Timer(state['seconds'])
     last_ckpt = timer.elapsed()
     acc, nacc = {}, 0
@@ -246,6 +260,7 @@ def main(argv=None):
                     batch=a.batch, iterations=state['it'], images_seen=state['prior_images_seen'] + state['images_seen'],
                     identity_loss=id_kind, seed=a.seed, attention=bool(a.attention),
                     losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls, cls_on_paste=a.cls_on_paste,
+                                blotch=a.lambda_blotch,
                                 mask=a.lambda_mask if a.attention else 0, tv=a.lambda_tv if a.attention else 0),
                     classifier=(dict(file=os.path.relpath(a.classifier, ROOT), val_accuracy=cls_meta.get('val_accuracy'))
                                 if cls_meta else None), history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
@@ -318,7 +333,10 @@ def main(argv=None):
                 else:
                     idt_a, idt_b = l1(idt_A, real_A), l1(idt_B, real_B)
                 loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
-            cls_ab = cls_ba = m_loss = torch.zeros((), device=device)
+            cls_ab = cls_ba = m_loss = blotch = torch.zeros((), device=device)
+            if a.lambda_blotch > 0:
+                blotch = blotch_loss(real_A.float(), fake_B.float()) + blotch_loss(real_B.float(), fake_A.float())
+                loss = loss + a.lambda_blotch * blotch
             if classifier is not None:
                 cls_ab = cls_loss(classifier, as_pasted(real_A, fake_B, a.cls_on_paste), *tgt_B)
                 cls_ba = cls_loss(classifier, as_pasted(real_B, fake_A, a.cls_on_paste), *tgt_A)
@@ -346,7 +364,7 @@ def main(argv=None):
         state['it'] += 1
         state['images_seen'] += a.batch
         vals = dict(D_A=d_a, D_B=d_b, G_A2B=g_ab, G_B2A=g_ba, cyc_A=cyc_a, cyc_B=cyc_b, idt_A=idt_a, idt_B=idt_b,
-                    cls_A2B=cls_ab, cls_B2A=cls_ba, mask=m_loss)
+                    cls_A2B=cls_ab, cls_B2A=cls_ba, mask=m_loss, blotch=blotch)
         for k, v in vals.items():
             acc[k] = acc.get(k, 0.0) + v.detach().float()  # summed on the device; read at log time only
         nacc += 1

@@ -68,6 +68,24 @@ class Nets(unittest.TestCase):
         as_pasted(x, fake, 1.5).mean().backward()
         self.assertGreater(float(fake.grad.abs().sum()), 0.0)
 
+    def test_blotch_loss_charges_local_colour_patches_not_a_tone_change(self):
+        from train_cyclegan import blotch_loss
+        torch.manual_seed(0)
+        x = torch.rand(2, 3, 64, 64) * 2 - 1
+        darker = x - 0.3  # the whole face darker, in all channels: no chroma change
+        warmer = x + torch.tensor([0.2, 0.05, -0.1]).view(1, 3, 1, 1)  # a hue shift over the whole crop
+        patch = x.clone()
+        patch[:, 0, 20:30, 24:34] += 0.4  # an orange-red patch of 10 px
+        self.assertLess(float(blotch_loss(x, darker)), 1e-6)
+        self.assertLess(float(blotch_loss(x, warmer)), 1e-5)
+        self.assertGreater(float(blotch_loss(x, patch)), 0.003)
+        fake = patch.clone().requires_grad_(True)
+        opt = torch.optim.SGD([fake], lr=5.0)
+        before = float(blotch_loss(x, fake))
+        blotch_loss(x, fake).backward()
+        opt.step()
+        self.assertLess(float(blotch_loss(x, fake)), before)
+
     def test_face_mask_classifier_sees_only_the_face_oval(self):
         torch.manual_seed(0)
         net = AttributeClassifier(width=8, input_size=64, face_mask=FACE_OVAL).eval()
