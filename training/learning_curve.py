@@ -12,8 +12,11 @@ so a later session can tell whether to continue or change course.
 import argparse
 import json
 import os
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from faceshift_train.tasks import DIRECTIONS  # noqa: E402
 DATA = os.path.join(ROOT, 'docs', 'training', 'learning-curve.json')
 PLOT = os.path.join(ROOT, 'docs', 'training', 'learning-curve.png')
 
@@ -53,7 +56,7 @@ def plot():
             axes[0][k].plot(x, [100 * p['flip'] for p in ps], style, label=f'x{scale}')
             # the target: 85 % for gender (both judges agree); for race 0.9 x the judge's recall on real target faces,
             # taken from the point measured on the most photos (the most precise ceiling)
-            gender = d in ('male2female', 'female2male')
+            gender = DIRECTIONS[d][0] == 'gender'
             axes[0][k].axhline(85 if gender else 100 * 0.9 * max(ps, key=lambda p: (p['n'], p['date']))['real_target'],
                                color='grey', lw=0.8, ls=':')
             axes[1][k].plot(x, [p['identity_median'] for p in ps], style, label=f'x{scale}')
