@@ -309,8 +309,12 @@ def main(argv=None):
                 losses += f' + domain classification x{L["cls"]:g} (our attribute classifier, frozen; training split only)'
                 if L.get('cls_on_paste'):
                     losses += f', judged on the input plus the change low-passed at {L["cls_on_paste"]:g} px (what the detail paste keeps)'
+                    if L.get('paste_keep'):
+                        losses += ', with the net\'s own pixels where it changed structure (as the paste)'
             if L.get('blotch'):
                 losses += f' + colour blotches in the change x{L["blotch"]:g} (smooth L1 of its band-passed chroma)'
+            if L.get('idface'):
+                losses += f' + face identity x{L["idface"]:g} (1 - cosine of the dlib ResNet descriptors of input and output; not a judge)'
             if attention:
                 losses += f' + attention mask mean x{L.get("mask", 0):g} and smoothness x{L.get("tv", 0):g}'
             pack = meta.get('pack') or {}

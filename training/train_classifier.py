@@ -68,6 +68,8 @@ def main(argv=None):
     p.add_argument('--limit', type=int, help='first N training faces only (smoke tests)')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--init', help='start from a trained classifier.pt of the same width (fully convolutional: it may have '
+                                  'been trained at another --input-size, e.g. fine-tune a 64-px classifier at 128 px)')
     a = p.parse_args(argv)
     device = setup(a.seed, a.threads)
     os.makedirs(a.out, exist_ok=True)
@@ -80,6 +82,13 @@ def main(argv=None):
         pack.to(device)
         torch.backends.cudnn.benchmark = True
     net = AttributeClassifier(a.width, a.input_size, FACE_OVAL if a.face_mask else None).to(device)
+    init = None
+    if a.init:
+        ck = torch.load(a.init, map_location='cpu', weights_only=False)
+        if ck['meta']['width'] != a.width:
+            p.error(f'--init {a.init} has width {ck["meta"]["width"]}, not --width {a.width}')
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['net'].items()})
+        init = dict(file=os.path.relpath(a.init), input_size=ck['meta'].get('input_size'), iterations=ck['meta'].get('iterations'))
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.iters, pct_start=0.1)
     # race classes are unbalanced (white ~ 43 %, other ~ 7 %): weight the loss by inverse frequency
@@ -105,7 +114,7 @@ def main(argv=None):
         if it % 100 == 0 or it == a.iters or it <= 3:
             print(f'it {it} loss {float(loss):.3f} ({timer.elapsed():.0f} s)', flush=True)
     acc = accuracy(net, pack, val, device) if val else None  # a transport pack may hold no val faces
-    meta = dict(kind='attribute-classifier', width=a.width, input_size=a.input_size, face_mask=FACE_OVAL if a.face_mask else None, iterations=a.iters, batch=a.batch, train_count=len(train),
+    meta = dict(kind='attribute-classifier', width=a.width, input_size=a.input_size, face_mask=FACE_OVAL if a.face_mask else None, iterations=a.iters, batch=a.batch, train_count=len(train), init=init,
                 seconds=round(timer.elapsed()), val_accuracy=acc, template=pack.meta['template'],
                 heads=dict(gender=['male', 'female'], race=['white', 'black', 'asian', 'indian', 'other']))
     torch.save(dict(net=lean_state(net), meta=meta), os.path.join(a.out, 'classifier.pt.tmp'))

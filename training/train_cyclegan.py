@@ -32,6 +32,7 @@ from faceshift_train.common import LossLog, Timer, lean_state, load_lean, read_l
 from faceshift_train.data import DOMAINS, RACES, DomainSampler, FacePack, adult_colour  # noqa: E402
 from faceshift_train.nets import AttentionGenerator, PatchDiscriminator, ResnetGenerator, count_params  # noqa: E402
 from faceshift_train.augment import jitter  # noqa: E402
+from faceshift_train.facedescriptor import identity_loss as face_identity_loss  # noqa: E402
 from faceshift_train.tasks import CODE  # noqa: E402
 
 
@@ -101,10 +102,16 @@ def parse_args(argv=None):
     p.add_argument('--cls-on-paste', type=float, default=0.0, metavar='SIGMA',
                    help='the class loss judges what the detail paste-back keeps: the input with the change low-passed '
                         '(Gaussian, SIGMA crop pixels), so the input\'s own texture stays (0 = judge the raw output)')
+    p.add_argument('--paste-keep', action='store_true',
+                   help='with --cls-on-paste: model the paste\'s choice of the net\'s own pixels where it changed structure '
+                        '(core/detail.ts keepDetail), so texture the net removes outright counts as removed')
     p.add_argument('--lambda-blotch', type=float, default=0.0,
                    help='penalise colour blotches in the change: Charbonnier (smooth L1) of the band-pass (Gaussian sigma 1 minus sigma 6 crop '
                         'pixels) of the change\'s chroma (R-G, B-G), so a tone shift over the whole face stays free and '
                         'local orange or magenta patches cost (0 = off)')
+    p.add_argument('--lambda-idface', type=float, default=0.0,
+                   help='identity from a face descriptor that is not a judge: 1 - cosine between the dlib ResNet descriptors '
+                        '(faceshift_train/facedescriptor.py, weights from @vladmandic/face-api) of each input and its transform (0 = off)')
     p.add_argument('--attention', action='store_true', help='GANimation attention output')
     p.add_argument('--lambda-mask', type=float, default=0.05)
     p.add_argument('--lambda-tv', type=float, default=1.0)
@@ -145,10 +152,35 @@ def gaussian_lowpass(x, sigma):
     return F.conv2d(F.pad(x, (0, 0, r, r), mode='reflect'), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
-def as_pasted(real, fake, sigma):
+def _smoothstep(e0, e1, x):
+    t = ((x - e0) / (e1 - e0)).clamp(0, 1)
+    return t * t * (3 - 2 * t)
+
+
+def keep_detail(real, fake, texture_sigma=1.0, energy_sigma=2.0):
+    """Where the detail paste keeps the photo's texture (1) and where it takes the net's pixels (0): core/detail.ts
+    keepDetail at crop scale (the luma textures' local correlation and amplitude ratio), in 0..255 luma units."""
+    w = torch.tensor([0.299, 0.587, 0.114], device=real.device, dtype=real.dtype).view(1, 3, 1, 1)
+    lx, ly = ((real + 1) * 127.5 * w).sum(1, keepdim=True), ((fake + 1) * 127.5 * w).sum(1, keepdim=True)
+    hx, hy = lx - gaussian_lowpass(lx, texture_sigma), ly - gaussian_lowpass(ly, texture_sigma)
+    ex, ey, exy = (gaussian_lowpass(t, energy_sigma) for t in (hx * hx, hy * hy, hx * hy))
+    eps = 6.0
+    rho = (exy + eps) / torch.sqrt((ex + eps) * (ey + eps))
+    ratio = torch.sqrt((ey + eps) / (ex + eps))
+    return gaussian_lowpass(_smoothstep(0.1, 0.45, rho) * (1 - _smoothstep(1.6, 2.6, ratio)), 1.5)
+
+
+def as_pasted(real, fake, sigma, keep=False):
     """What the detail paste-back keeps of a fake at crop scale: the input's texture plus the net's
-    change low-passed (core/detail.ts, where the net did not change structure)."""
-    return real + gaussian_lowpass(fake - real, sigma) if sigma > 0 else fake
+    change low-passed (core/detail.ts, where the net did not change structure). With keep, also where it did:
+    there (keep_detail, held constant) the net's own pixels, so a beard removed outright is judged removed."""
+    if sigma <= 0:
+        return fake
+    pasted = real + gaussian_lowpass(fake - real, sigma)
+    if not keep:
+        return pasted
+    k = keep_detail(real.detach().float(), fake.detach().float()).to(fake.dtype)
+    return k * pasted + (1 - k) * fake
 
 
 def cls_loss(classifier, fake, head, code):
@@ -213,6 +245,10 @@ def main(argv=None):
     opt_G = torch.optim.Adam(list(G_AB.parameters()) + list(G_BA.parameters()), lr=a.lr, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(list(D_A.parameters()) + list(D_B.parameters()), lr=a.lr, betas=(0.5, 0.999))
     vgg = VGGFeatures(a.vgg).to(device) if a.vgg else None
+    face_desc = None
+    if a.lambda_idface > 0:
+        from faceshift_train.facedescriptor import DlibFaceDescriptor
+        face_desc = DlibFaceDescriptor().to(device)
     id_kind = 'vgg16-relu3_3-l1' if vgg else 'pixel-l1'
 
     ckpt_path = os.path.join(a.out, 'ckpt.pt')
@@ -248,7 +284,7 @@ def main(argv=None):
 
     pool_A, pool_B = ImagePool(), ImagePool()
     mse, l1 = nn.MSELoss(), nn.L1Loss()
-    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B', 'cls_A2B', 'cls_B2A', 'mask', 'blotch'])
+    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B', 'cls_A2B', 'cls_B2A', 'mask', 'blotch', 'idface'])
     timer = Timer(state['seconds'])
     last_ckpt = timer.elapsed()
     acc, nacc = {}, 0
@@ -259,8 +295,8 @@ def main(argv=None):
         meta = dict(domains=[dom_a, dom_b], size=a.size, ngf=a.ngf, blocks=a.blocks, upsample=a.upsample, ndf=a.ndf,
                     batch=a.batch, iterations=state['it'], images_seen=state['prior_images_seen'] + state['images_seen'],
                     identity_loss=id_kind, seed=a.seed, attention=bool(a.attention),
-                    losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls, cls_on_paste=a.cls_on_paste,
-                                blotch=a.lambda_blotch,
+                    losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls, cls_on_paste=a.cls_on_paste, paste_keep=bool(a.paste_keep),
+                                blotch=a.lambda_blotch, idface=a.lambda_idface,
                                 mask=a.lambda_mask if a.attention else 0, tv=a.lambda_tv if a.attention else 0),
                     classifier=(dict(file=os.path.relpath(a.classifier, ROOT), val_accuracy=cls_meta.get('val_accuracy'))
                                 if cls_meta else None), history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
@@ -333,13 +369,16 @@ def main(argv=None):
                 else:
                     idt_a, idt_b = l1(idt_A, real_A), l1(idt_B, real_B)
                 loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
-            cls_ab = cls_ba = m_loss = blotch = torch.zeros((), device=device)
+            cls_ab = cls_ba = m_loss = blotch = idface = torch.zeros((), device=device)
+            if face_desc is not None:
+                idface = face_identity_loss(face_desc, real_A, fake_B) + face_identity_loss(face_desc, real_B, fake_A)
+                loss = loss + a.lambda_idface * idface
             if a.lambda_blotch > 0:
                 blotch = blotch_loss(real_A.float(), fake_B.float()) + blotch_loss(real_B.float(), fake_A.float())
                 loss = loss + a.lambda_blotch * blotch
             if classifier is not None:
-                cls_ab = cls_loss(classifier, as_pasted(real_A, fake_B, a.cls_on_paste), *tgt_B)
-                cls_ba = cls_loss(classifier, as_pasted(real_B, fake_A, a.cls_on_paste), *tgt_A)
+                cls_ab = cls_loss(classifier, as_pasted(real_A, fake_B, a.cls_on_paste, a.paste_keep), *tgt_B)
+                cls_ba = cls_loss(classifier, as_pasted(real_B, fake_A, a.cls_on_paste, a.paste_keep), *tgt_A)
                 loss = loss + a.lambda_cls * (cls_ab + cls_ba)
             if att is not None:
                 (m1, t1), (m2, t2) = mask_losses(att[0].float()), mask_losses(att[1].float())
@@ -364,7 +403,7 @@ def main(argv=None):
         state['it'] += 1
         state['images_seen'] += a.batch
         vals = dict(D_A=d_a, D_B=d_b, G_A2B=g_ab, G_B2A=g_ba, cyc_A=cyc_a, cyc_B=cyc_b, idt_A=idt_a, idt_B=idt_b,
-                    cls_A2B=cls_ab, cls_B2A=cls_ba, mask=m_loss, blotch=blotch)
+                    cls_A2B=cls_ab, cls_B2A=cls_ba, mask=m_loss, blotch=blotch, idface=idface)
         for k, v in vals.items():
             acc[k] = acc.get(k, 0.0) + v.detach().float()  # summed on the device; read at log time only
         nacc += 1

@@ -68,6 +68,23 @@ class Nets(unittest.TestCase):
         as_pasted(x, fake, 1.5).mean().backward()
         self.assertGreater(float(fake.grad.abs().sum()), 0.0)
 
+    def test_class_loss_on_paste_with_keep_takes_the_net_pixels_where_it_removed_texture(self):
+        from train_cyclegan import as_pasted, gaussian_lowpass, keep_detail
+        torch.manual_seed(0)
+        x = (torch.rand(2, 3, 64, 64) * 2 - 1) * 0.5  # strong texture everywhere (a beard, say)
+        smooth = gaussian_lowpass(x, 4.0)  # the net removed it outright
+        softer = x - 0.3 * (x - gaussian_lowpass(x, 1.0))  # the net only softened it (correlated, weaker)
+        self.assertLess(float(keep_detail(x, smooth)[..., 16:48, 16:48].mean()), 0.2)
+        self.assertGreater(float(keep_detail(x, softer)[..., 16:48, 16:48].mean()), 0.9)
+        # removed outright: judged as the net drew it (not the input's texture back)
+        self.assertLess(float((as_pasted(x, smooth, 1.0, keep=True) - smooth)[..., 16:48, 16:48].abs().mean()),
+                        0.3 * float((as_pasted(x, smooth, 1.0) - smooth)[..., 16:48, 16:48].abs().mean()))
+        # softened: the input's texture stays, as without keep
+        self.assertLess(float((as_pasted(x, softer, 1.0, keep=True) - as_pasted(x, softer, 1.0)).abs().max()), 0.05)
+        fake = smooth.clone().requires_grad_(True)
+        as_pasted(x, fake, 1.0, keep=True).sum().backward()
+        self.assertGreater(float(fake.grad.abs().sum()), 0.0)
+
     def test_blotch_loss_charges_local_colour_patches_not_a_tone_change(self):
         from train_cyclegan import blotch_loss
         torch.manual_seed(0)
@@ -180,8 +197,12 @@ class Signal(unittest.TestCase):
         args = ['--dataset', DATASET, '--cache', self.cache, '--out', out, '--size', '32', '--ngf', '8', '--blocks', '2',
                 '--upsample', 'resize', '--ndf', '8', '--iters', '3', '--log-every', '1', '--threads', '1', '--attention',
                 '--classifier', os.path.join(cls_out, 'classifier.pt'), '--lambda-cls', '1', '--lambda-id', '0.1']
+        if os.path.exists(os.path.join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'model', 'face_recognition_model.bin')):
+            args += ['--lambda-idface', '1']  # the dlib descriptor's identity loss (test_idface.py tests the loss itself)
         log = self.run_py('train_cyclegan.py', *args)
         self.assertIn('cls_A2B', log)
+        if '--lambda-idface' in args:
+            self.assertRegex(log, r'idface 0\.\d*[1-9]')  # the loss was computed (and is not zero)
         self.assertIn('done: 3 iterations', log)
         log = self.run_py('train_cyclegan.py', *[a if a != '3' else '4' for a in args])
         self.assertIn('resumed at iteration 3', log)
@@ -197,6 +218,8 @@ class Signal(unittest.TestCase):
             self.assertEqual(m['attention']['name'], 'attention')  # exported with the model, parity checked on both outputs
             self.assertLessEqual(m['onnxruntime_max_abs_diff'], 1e-4)
             self.assertIn('domain classification', m['training']['losses'])
+            if '--lambda-idface' in args:
+                self.assertIn('face identity x1', m['training']['losses'])
 
     def test_conditional_generator_trains_and_exports_one_file_for_its_directions(self):
         cls_out = os.path.join(self.tmp, 'cls2')
