@@ -315,6 +315,10 @@ def main(argv=None):
                 losses += f' + colour blotches in the change x{L["blotch"]:g} (smooth L1 of its band-passed chroma)'
             if L.get('idface'):
                 losses += f' + face identity x{L["idface"]:g} (1 - cosine of the dlib ResNet descriptors of input and output; not a judge)'
+            if L.get('probe'):
+                pr = meta.get('probe') or {}
+                losses += (f' + {pr.get("attribute", "attribute")} probe x{L["probe"]:g} (a linear probe over the dlib descriptor, training '
+                           'split only, on the face as pasted inside the face oval)')
             if attention:
                 losses += f' + attention mask mean x{L.get("mask", 0):g} and smoothness x{L.get("tv", 0):g}'
             pack = meta.get('pack') or {}

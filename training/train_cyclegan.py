@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from faceshift_train.common import LossLog, Timer, lean_state, load_lean, read_lean, setup  # noqa: E402
 from faceshift_train.data import DOMAINS, RACES, DomainSampler, FacePack, adult_colour  # noqa: E402
-from faceshift_train.nets import AttentionGenerator, PatchDiscriminator, ResnetGenerator, count_params  # noqa: E402
+from faceshift_train.nets import FACE_OVAL, AttentionGenerator, PatchDiscriminator, ResnetGenerator, count_params, oval_mask  # noqa: E402
 from faceshift_train.augment import jitter  # noqa: E402
 from faceshift_train.facedescriptor import identity_loss as face_identity_loss  # noqa: E402
 from faceshift_train.tasks import CODE  # noqa: E402
@@ -112,6 +112,12 @@ def parse_args(argv=None):
     p.add_argument('--lambda-idface', type=float, default=0.0,
                    help='identity from a face descriptor that is not a judge: 1 - cosine between the dlib ResNet descriptors '
                         '(faceshift_train/facedescriptor.py, weights from @vladmandic/face-api) of each input and its transform (0 = off)')
+    p.add_argument('--probe', help='a linear probe over the dlib descriptor (train_descriptor_probe.py) for --lambda-probe')
+    p.add_argument('--lambda-probe', type=float, default=0.0,
+                   help='attribute loss from --probe: the dlib descriptor of the fake as pasted (see --cls-on-paste) inside the face '
+                        'oval, the input outside it (hair, ears, background stay the photo\'s, as in the composite), called the '
+                        'target label by the probe; with --lambda-idface the identity loss then ignores the probe\'s directions '
+                        '(0 = off)')
     p.add_argument('--attention', action='store_true', help='GANimation attention output')
     p.add_argument('--lambda-mask', type=float, default=0.05)
     p.add_argument('--lambda-tv', type=float, default=1.0)
@@ -133,6 +139,8 @@ def parse_args(argv=None):
         p.error(f'dataset folder {a.dataset} not found')
     if a.lambda_cls > 0 and not a.classifier:
         p.error('--lambda-cls needs --classifier')
+    if a.lambda_probe > 0 and not a.probe:
+        p.error('--lambda-probe needs --probe')
     return a
 
 
@@ -245,10 +253,19 @@ def main(argv=None):
     opt_G = torch.optim.Adam(list(G_AB.parameters()) + list(G_BA.parameters()), lr=a.lr, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(list(D_A.parameters()) + list(D_B.parameters()), lr=a.lr, betas=(0.5, 0.999))
     vgg = VGGFeatures(a.vgg).to(device) if a.vgg else None
-    face_desc = None
-    if a.lambda_idface > 0:
+    face_desc = probe = probe_meta = probe_basis = None
+    if a.lambda_idface > 0 or a.lambda_probe > 0:
         from faceshift_train.facedescriptor import DlibFaceDescriptor
         face_desc = DlibFaceDescriptor().to(device)
+    if a.lambda_probe > 0:
+        from train_descriptor_probe import load_probe
+        probe, probe_meta = load_probe(a.probe, device)
+        probe_basis = probe.directions()
+        oval = oval_mask(a.size, **FACE_OVAL).to(device)  # the face oval at training size (what the composite changes)
+        ptgt = {d: (probe_meta['labels'].index(d) if d in probe_meta['labels'] else None) for d in (dom_a, dom_b)}
+        if None in ptgt.values():
+            p_err = f'--probe {a.probe} reads {probe_meta["attribute"]} ({probe_meta["labels"]}), not {dom_a} / {dom_b}'
+            raise SystemExit(p_err)
     id_kind = 'vgg16-relu3_3-l1' if vgg else 'pixel-l1'
 
     ckpt_path = os.path.join(a.out, 'ckpt.pt')
@@ -284,7 +301,7 @@ def main(argv=None):
 
     pool_A, pool_B = ImagePool(), ImagePool()
     mse, l1 = nn.MSELoss(), nn.L1Loss()
-    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B', 'cls_A2B', 'cls_B2A', 'mask', 'blotch', 'idface'])
+    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B', 'cls_A2B', 'cls_B2A', 'mask', 'blotch', 'idface', 'probe'])
     timer = Timer(state['seconds'])
     last_ckpt = timer.elapsed()
     acc, nacc = {}, 0
@@ -296,10 +313,12 @@ def main(argv=None):
                     batch=a.batch, iterations=state['it'], images_seen=state['prior_images_seen'] + state['images_seen'],
                     identity_loss=id_kind, seed=a.seed, attention=bool(a.attention),
                     losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls, cls_on_paste=a.cls_on_paste, paste_keep=bool(a.paste_keep),
-                                blotch=a.lambda_blotch, idface=a.lambda_idface,
+                                blotch=a.lambda_blotch, idface=a.lambda_idface, probe=a.lambda_probe,
                                 mask=a.lambda_mask if a.attention else 0, tv=a.lambda_tv if a.attention else 0),
                     classifier=(dict(file=os.path.relpath(a.classifier, ROOT), val_accuracy=cls_meta.get('val_accuracy'))
-                                if cls_meta else None), history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
+                                if cls_meta else None),
+                    probe=(dict(file=os.path.relpath(a.probe, ROOT), attribute=probe_meta['attribute'],
+                                val_accuracy=probe_meta.get('val_accuracy')) if probe_meta else None), history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
                     train_counts={dom_a: len(ia), dom_b: len(ib)}, finished=final, precision='bf16-autocast' if amp else 'fp32',
                     device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
                     pack=dict(name=a.pack, encoding=pack.meta.get('encoding', 'raw'), quality=pack.meta.get('quality'),
@@ -369,10 +388,18 @@ def main(argv=None):
                 else:
                     idt_a, idt_b = l1(idt_A, real_A), l1(idt_B, real_B)
                 loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
-            cls_ab = cls_ba = m_loss = blotch = idface = torch.zeros((), device=device)
-            if face_desc is not None:
-                idface = face_identity_loss(face_desc, real_A, fake_B) + face_identity_loss(face_desc, real_B, fake_A)
+            cls_ab = cls_ba = m_loss = blotch = idface = probe_l = torch.zeros((), device=device)
+            if a.lambda_idface > 0:
+                idface = (face_identity_loss(face_desc, real_A, fake_B, ignore=probe_basis)
+                          + face_identity_loss(face_desc, real_B, fake_A, ignore=probe_basis))
                 loss = loss + a.lambda_idface * idface
+            if probe is not None:
+                def probe_loss(real, fake, dom):
+                    view = oval * as_pasted(real, fake, a.cls_on_paste, a.paste_keep) + (1 - oval) * real
+                    logits = probe(face_desc(jitter(view, photometric=False)))
+                    return F.cross_entropy(logits, torch.full((fake.shape[0],), ptgt[dom], device=device, dtype=torch.long))
+                probe_l = probe_loss(real_A, fake_B, dom_b) + probe_loss(real_B, fake_A, dom_a)
+                loss = loss + a.lambda_probe * probe_l
             if a.lambda_blotch > 0:
                 blotch = blotch_loss(real_A.float(), fake_B.float()) + blotch_loss(real_B.float(), fake_A.float())
                 loss = loss + a.lambda_blotch * blotch
@@ -403,7 +430,7 @@ def main(argv=None):
         state['it'] += 1
         state['images_seen'] += a.batch
         vals = dict(D_A=d_a, D_B=d_b, G_A2B=g_ab, G_B2A=g_ba, cyc_A=cyc_a, cyc_B=cyc_b, idt_A=idt_a, idt_B=idt_b,
-                    cls_A2B=cls_ab, cls_B2A=cls_ba, mask=m_loss, blotch=blotch, idface=idface)
+                    cls_A2B=cls_ab, cls_B2A=cls_ba, mask=m_loss, blotch=blotch, idface=idface, probe=probe_l)
         for k, v in vals.items():
             acc[k] = acc.get(k, 0.0) + v.detach().float()  # summed on the device; read at log time only
         nacc += 1

@@ -164,9 +164,14 @@ class DlibFaceDescriptor(nn.Module):
         return self.forward_pixels((x.float() + 1) * 127.5)
 
 
-def identity_loss(desc, real, fake):
-    """1 - cosine between the descriptors of the input and of its transform (the input's is a constant)."""
+def identity_loss(desc, real, fake, ignore=None):
+    """1 - cosine between the descriptors of the input and of its transform (the input's is a constant).
+    ignore: 128 x k orthonormal directions left out of the comparison (the attribute the transform is meant to change,
+    e.g. a probe's gender direction), so identity does not fight the change itself."""
     with torch.no_grad():
         dr = desc(real)
     df = desc(fake)
+    if ignore is not None:
+        dr = dr - (dr @ ignore) @ ignore.T
+        df = df - (df @ ignore) @ ignore.T
     return (1 - F.cosine_similarity(df, dr, dim=1)).mean()

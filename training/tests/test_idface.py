@@ -25,6 +25,20 @@ DATASET = os.environ.get('FACESHIFT_DATASET', os.path.join(ROOT, '..', 'shared',
 TSX = os.path.join(ROOT, 'node_modules', '.bin', 'tsx')
 CHROMIUM = os.environ.get('CHROMIUM_PATH', '/usr/bin/chromium')
 WEIGHTS = os.path.join(DEFAULT_DIR, 'face_recognition_model.bin')
+PROBE = os.path.join(TRAINING, 'checkpoints', 'dlib-gender-probe.pt')
+
+
+class IgnoredDirections(unittest.TestCase):
+    def test_identity_loss_ignores_the_directions_it_is_told_to(self):
+        torch.manual_seed(0)
+        real = torch.randn(4, 128)
+        u = F.normalize(torch.randn(128), dim=0)
+        along = real + 10 * u  # moved only along u (say, the probe's gender direction)
+        across = real + 10 * F.normalize(torch.randn(128) - (torch.randn(128) @ u) * u, dim=0)
+        desc = lambda t: t  # noqa: E731  (the loss on descriptors directly)
+        self.assertGreater(float(identity_loss(desc, real, along)), 0.05)
+        self.assertLess(float(identity_loss(desc, real, along, ignore=u[:, None])), 1e-6)
+        self.assertGreater(float(identity_loss(desc, real, across, ignore=u[:, None])), 0.05)
 
 
 @unittest.skipUnless(os.path.exists(WEIGHTS), f'no dlib descriptor weights at {WEIGHTS} (npm ci installs them)')
@@ -94,6 +108,24 @@ class FaceIdentity(unittest.TestCase):
         # dlib's own threshold for "same person" is a Euclidean distance of 0.6
         self.assertLess(float(same.median()), 0.6)
         self.assertGreater(float(other.median()), float(same.median()) * 1.5)
+
+    def test_shipped_gender_probe_on_validation_faces(self):
+        """The committed probe (train_descriptor_probe.py, training split only) on validation faces it never saw."""
+        from faceshift_train.data import FacePack, adult_colour
+        from train_descriptor_probe import descriptors, load_probe
+        probe, meta = load_probe(PROBE, torch.device('cpu'))
+        self.assertEqual(meta['attribute'], 'gender')
+        tmp = os.path.join(self.tmp, 'val')
+        prep = [TSX, os.path.join(ROOT, 'scripts', 'prepare-dataset.ts')]
+        common = ['--cache', tmp, '--template', os.path.join(ROOT, 'models', 'templates', 'utkface-v1.json'), '--split', 'val', '--limit', '200']
+        for cmd in ('detect', 'pack'):
+            subprocess.run(prep + [cmd, DATASET] + common, check=True, cwd=ROOT, capture_output=True)
+        pack = FacePack(tmp, 'faces128')
+        val = [i for i, it in enumerate(pack.items) if it['split'] == 'val' and adult_colour(it)]
+        self.assertGreater(len(val), 40)
+        pred = probe(descriptors(self.desc, pack, val)).argmax(1)
+        truth = torch.tensor([pack.items[i]['gender'] for i in val])
+        self.assertGreater(float((pred == truth).float().mean()), 0.9)
 
     def test_identity_loss_has_gradients_and_a_step_lowers_it(self):
         torch.manual_seed(0)

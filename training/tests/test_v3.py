@@ -198,11 +198,16 @@ class Signal(unittest.TestCase):
                 '--upsample', 'resize', '--ndf', '8', '--iters', '3', '--log-every', '1', '--threads', '1', '--attention',
                 '--classifier', os.path.join(cls_out, 'classifier.pt'), '--lambda-cls', '1', '--lambda-id', '0.1']
         if os.path.exists(os.path.join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'model', 'face_recognition_model.bin')):
-            args += ['--lambda-idface', '1']  # the dlib descriptor's identity loss (test_idface.py tests the loss itself)
+            # the dlib descriptor's identity loss and a gender probe over it (test_idface.py tests both on their own)
+            probe = os.path.join(self.tmp, 'probe.pt')
+            self.run_py('train_descriptor_probe.py', '--dataset', DATASET, '--cache', self.cache, '--attribute', 'gender',
+                        '--per-class', '8', '--out', probe, '--threads', '1')
+            args += ['--lambda-idface', '1', '--probe', probe, '--lambda-probe', '1', '--cls-on-paste', '1', '--paste-keep']
         log = self.run_py('train_cyclegan.py', *args)
         self.assertIn('cls_A2B', log)
         if '--lambda-idface' in args:
-            self.assertRegex(log, r'idface 0\.\d*[1-9]')  # the loss was computed (and is not zero)
+            self.assertRegex(log, r'idface 0\.\d*[1-9]')  # the losses were computed (and are not zero)
+            self.assertRegex(log, r'probe \d+\.\d*[1-9]')
         self.assertIn('done: 3 iterations', log)
         log = self.run_py('train_cyclegan.py', *[a if a != '3' else '4' for a in args])
         self.assertIn('resumed at iteration 3', log)
@@ -220,6 +225,7 @@ class Signal(unittest.TestCase):
             self.assertIn('domain classification', m['training']['losses'])
             if '--lambda-idface' in args:
                 self.assertIn('face identity x1', m['training']['losses'])
+                self.assertIn('gender probe x1', m['training']['losses'])
 
     def test_conditional_generator_trains_and_exports_one_file_for_its_directions(self):
         cls_out = os.path.join(self.tmp, 'cls2')
