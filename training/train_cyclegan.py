@@ -196,6 +196,12 @@ def cls_loss(classifier, fake, head, code):
     return F.cross_entropy(logits, torch.full((fake.shape[0],), code, device=fake.device, dtype=torch.long))
 
 
+def probe_loss(desc, probe, view, code):
+    """The descriptor probe's cross-entropy toward label `code` on a jittered view (train_descriptor_probe.py)."""
+    logits = probe(desc(jitter(view, photometric=False)))
+    return F.cross_entropy(logits, torch.full((view.shape[0],), code, device=view.device, dtype=torch.long))
+
+
 def blotch_loss(real, fake, fine=1.0, coarse=6.0):
     """Local colour patches in the change fake - real: the chroma (R-G, B-G) of the change, band-passed
     between `fine` and `coarse` pixels, in a smooth L1. A smooth tone change over the face costs little; a patch
@@ -262,10 +268,10 @@ def main(argv=None):
         probe, probe_meta = load_probe(a.probe, device)
         probe_basis = probe.directions()
         oval = oval_mask(a.size, **FACE_OVAL).to(device)  # the face oval at training size (what the composite changes)
-        ptgt = {d: (probe_meta['labels'].index(d) if d in probe_meta['labels'] else None) for d in (dom_a, dom_b)}
-        if None in ptgt.values():
-            p_err = f'--probe {a.probe} reads {probe_meta["attribute"]} ({probe_meta["labels"]}), not {dom_a} / {dom_b}'
-            raise SystemExit(p_err)
+        if not {dom_a, dom_b} <= set(probe_meta['labels']):
+            raise SystemExit(f'--probe {a.probe} reads {probe_meta["attribute"]} ({", ".join(probe_meta["labels"])}), '
+                             f'not {dom_a} / {dom_b}: train one with train_descriptor_probe.py --attribute ...')
+        ptgt = {d: probe_meta['labels'].index(d) for d in (dom_a, dom_b)}
     id_kind = 'vgg16-relu3_3-l1' if vgg else 'pixel-l1'
 
     ckpt_path = os.path.join(a.out, 'ckpt.pt')
@@ -318,7 +324,8 @@ def main(argv=None):
                     classifier=(dict(file=os.path.relpath(a.classifier, ROOT), val_accuracy=cls_meta.get('val_accuracy'))
                                 if cls_meta else None),
                     probe=(dict(file=os.path.relpath(a.probe, ROOT), attribute=probe_meta['attribute'],
-                                val_accuracy=probe_meta.get('val_accuracy')) if probe_meta else None), history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
+                                val_accuracy=probe_meta.get('val_accuracy')) if probe_meta else None),
+                    history=state.get('history', []) + [dict(size=a.size, batch=a.batch, iterations=state['it'], seconds=round(state['seconds']))], seconds=round(state['seconds']), template=pack.meta['template'],
                     train_counts={dom_a: len(ia), dom_b: len(ib)}, finished=final, precision='bf16-autocast' if amp else 'fp32',
                     device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
                     pack=dict(name=a.pack, encoding=pack.meta.get('encoding', 'raw'), quality=pack.meta.get('quality'),
@@ -394,11 +401,8 @@ def main(argv=None):
                           + face_identity_loss(face_desc, real_B, fake_A, ignore=probe_basis))
                 loss = loss + a.lambda_idface * idface
             if probe is not None:
-                def probe_loss(real, fake, dom):
-                    view = oval * as_pasted(real, fake, a.cls_on_paste, a.paste_keep) + (1 - oval) * real
-                    logits = probe(face_desc(jitter(view, photometric=False)))
-                    return F.cross_entropy(logits, torch.full((fake.shape[0],), ptgt[dom], device=device, dtype=torch.long))
-                probe_l = probe_loss(real_A, fake_B, dom_b) + probe_loss(real_B, fake_A, dom_a)
+                probe_l = (probe_loss(face_desc, probe, oval * as_pasted(real_A, fake_B, a.cls_on_paste, a.paste_keep) + (1 - oval) * real_A, ptgt[dom_b])
+                           + probe_loss(face_desc, probe, oval * as_pasted(real_B, fake_A, a.cls_on_paste, a.paste_keep) + (1 - oval) * real_B, ptgt[dom_a]))
                 loss = loss + a.lambda_probe * probe_l
             if a.lambda_blotch > 0:
                 blotch = blotch_loss(real_A.float(), fake_B.float()) + blotch_loss(real_B.float(), fake_A.float())
