@@ -85,6 +85,39 @@ class Nets(unittest.TestCase):
         as_pasted(x, fake, 1.0, keep=True).sum().backward()
         self.assertGreater(float(fake.grad.abs().sum()), 0.0)
 
+    @unittest.skipUnless(os.path.exists(TSX), 'tsx not installed (npm ci)')
+    def test_keep_detail_matches_the_paste_back_it_models(self):
+        """train_cyclegan.keep_detail against core/detail.ts keepDetail on the same 8-bit pair (inside an 8-px
+        border: the blur pads by reflection here and by clamping there)."""
+        from train_cyclegan import gaussian_lowpass, keep_detail
+        torch.manual_seed(0)
+        x = (gaussian_lowpass(torch.rand(1, 3, 64, 64), 0.6) * 255).round()
+        y = x.clone()
+        y[:, :, 10:40, 12:50] = gaussian_lowpass(x, 3.0)[:, :, 10:40, 12:50]  # texture removed in a patch
+        y[:, :, 44:60, 8:30] = (x[:, :, 44:60, 8:30] + 40 * torch.rand(1, 3, 16, 22)).clamp(0, 255)  # texture added
+        y = y.round()
+        tmp = tempfile.mkdtemp(prefix='faceshift-keep-')
+        try:
+            for name, t in (('x', x), ('y', y)):
+                rgba = torch.cat([t[0], torch.full((1, 64, 64), 255.0)]).permute(1, 2, 0).to(torch.uint8)
+                rgba.numpy().tofile(os.path.join(tmp, name + '.rgba'))
+            script = os.path.join(tmp, 'keep.ts')
+            with open(script, 'w') as f:
+                f.write("import * as fs from 'fs';\n"
+                        f"import {{ keepDetail }} from {json.dumps(os.path.join(ROOT, 'src', 'core', 'detail'))};\n"
+                        "const img = (n: string) => ({ width: 64, height: 64, data: new Uint8ClampedArray(fs.readFileSync(process.argv[2] + '/' + n + '.rgba')) });\n"
+                        "const k = keepDetail(img('x'), img('y'));\n"
+                        "fs.writeFileSync(process.argv[2] + '/keep.f32', Buffer.from(k.data.buffer));\n")
+            r = subprocess.run([TSX, script, tmp], cwd=ROOT, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            import numpy as np
+            ts = torch.from_numpy(np.fromfile(os.path.join(tmp, 'keep.f32'), dtype=np.float32).reshape(64, 64))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        py = keep_detail(x / 127.5 - 1, y / 127.5 - 1)[0, 0]
+        self.assertLess(float(ts[20:30, 20:40].mean()), 0.3)  # the patch: the net's pixels, in both
+        self.assertLess(float((py - ts)[8:-8, 8:-8].abs().max()), 1e-3)
+
     def test_blotch_loss_charges_local_colour_patches_not_a_tone_change(self):
         from train_cyclegan import blotch_loss
         torch.manual_seed(0)
