@@ -314,7 +314,8 @@ def main(argv=None):
             if L.get('blotch'):
                 losses += f' + colour blotches in the change x{L["blotch"]:g} (smooth L1 of its band-passed chroma)'
             if L.get('idface'):
-                losses += f' + face identity x{L["idface"]:g} (1 - cosine of the dlib ResNet descriptors of input and output; not a judge)'
+                losses += (f' + face identity x{L["idface"]:g} (1 - cosine of the dlib ResNet descriptors of input and output; not a judge'
+                           + ('; the probe\'s directions left out)' if L.get('probe') else ')'))
             if L.get('probe'):
                 pr = meta.get('probe') or {}
                 losses += (f' + {pr.get("attribute", "attribute")} probe x{L["probe"]:g} (a linear probe over the dlib descriptor, training '
@@ -345,6 +346,7 @@ def main(argv=None):
                               domains=meta['domains'], train_counts=meta['train_counts'], images_seen=meta['images_seen'],
                               iterations=meta['iterations'], batch=meta['batch'], resolution=meta['size'],
                               losses=losses, classifier=meta.get('classifier'),
+                              **({'probe': meta['probe']} if meta.get('probe') else {}),
                               history=meta.get('history'), seed=meta['seed'], precision=meta.get('precision', 'fp32'),
                               device=meta.get('device', 'cpu'), exported=today),
                 licence=LICENCE))
