@@ -226,6 +226,16 @@ class Signal(unittest.TestCase):
         cls_out = os.path.join(self.tmp, 'cls')
         self.run_py('train_classifier.py', '--dataset', DATASET, '--cache', self.cache, '--out', cls_out, '--iters', '3',
                     '--batch', '8', '--width', '8', '--input-size', '64', '--threads', '1')
+        # a classifier fine-tuned at another input size starts from those weights (fully convolutional)
+        cls_fine = os.path.join(self.tmp, 'cls-fine')
+        self.run_py('train_classifier.py', '--dataset', DATASET, '--cache', self.cache, '--out', cls_fine, '--iters', '1',
+                    '--batch', '4', '--width', '8', '--input-size', '32', '--threads', '1', '--lr', '1e-9', '--seed', '7',
+                    '--init', os.path.join(cls_out, 'classifier.pt'))
+        a = torch.load(os.path.join(cls_out, 'classifier.pt'), weights_only=False)
+        b = torch.load(os.path.join(cls_fine, 'classifier.pt'), weights_only=False)
+        self.assertEqual(b['meta']['input_size'], 32)
+        self.assertEqual(b['meta']['init']['input_size'], 64)
+        self.assertLess(float((a['net']['gender.weight'].float() - b['net']['gender.weight'].float()).abs().max()), 1e-3)
         out = os.path.join(self.tmp, 'mf')
         args = ['--dataset', DATASET, '--cache', self.cache, '--out', out, '--size', '32', '--ngf', '8', '--blocks', '2',
                 '--upsample', 'resize', '--ndf', '8', '--iters', '3', '--log-every', '1', '--threads', '1', '--attention',
