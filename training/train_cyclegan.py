@@ -14,6 +14,12 @@ loss (StarGAN): our own frozen attribute classifier (train_classifier.py, traini
 asked to call each fake the target domain, on jittered copies; --attention gives each generator a
 GANimation mask (output = A * colour + (1 - A) * input) with --lambda-mask (mean) and --lambda-tv
 (smoothness) losses; a plain generator given by --init is extended with the mask open (A ~ 0.95).
+
+Since v9: --lambda-idface keeps identity with the dlib ResNet face descriptor (faceshift_train/facedescriptor.py; not
+a judge), and --probe with --lambda-probe asks a linear probe over that descriptor (train_descriptor_probe.py) to call
+the face, as pasted into the photo, the target label: a second in-training judge the generators were never trained
+against (our small classifiers end up fooled). --paste-keep makes the pasted view take the net's pixels where the
+paste would (core/detail.ts keepDetail).
 """
 import argparse
 import json
