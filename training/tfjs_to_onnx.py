@@ -27,42 +27,16 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-DTYPES = {'float32': np.float32, 'int32': np.int32}
-QDTYPES = {'float16': np.float16, 'uint8': np.uint8, 'uint16': np.uint16}
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from faceshift_train.tfjs_weights import read_weight_groups  # noqa: E402
 
 class Unsupported(Exception):
     pass
 
 
 def read_weights(model_json, weight_dir):
-    """name -> numpy array, for every weight of the manifest (float16 quantization widened)."""
-    out = {}
-    for group in model_json['weightsManifest']:
-        data = b''
-        for p in group['paths']:
-            with open(os.path.join(weight_dir, p), 'rb') as f:
-                data += f.read()
-        off = 0
-        for w in group['weights']:
-            shape = [int(s) for s in w['shape']]
-            count = int(np.prod(shape)) if shape else 1
-            q = w.get('quantization')
-            if q:
-                if q['dtype'] != 'float16':
-                    raise Unsupported(f"weight {w['name']}: quantization {q['dtype']} is not handled")
-                dt = np.dtype(QDTYPES[q['dtype']])
-                arr = np.frombuffer(data, dt, count, off).astype(DTYPES[w['dtype']])
-            else:
-                if w['dtype'] not in DTYPES:
-                    raise Unsupported(f"weight {w['name']}: dtype {w['dtype']} is not handled")
-                dt = np.dtype(DTYPES[w['dtype']])
-                arr = np.frombuffer(data, dt, count, off).copy()
-            off += count * dt.itemsize
-            out[w['name']] = arr.reshape(shape)
-        if off != len(data):
-            raise Unsupported(f'weight shards hold {len(data)} bytes, the manifest describes {off}')
-    return out
+    """name -> numpy array, for every weight of the manifest (faceshift_train/tfjs_weights.py)."""
+    return read_weight_groups(model_json['weightsManifest'], weight_dir, error=Unsupported)
 
 
 def _s(attr, key, default=None):

@@ -406,16 +406,19 @@ def main(argv=None):
                 idface = (face_identity_loss(face_desc, real_A, fake_B, ignore=probe_basis)
                           + face_identity_loss(face_desc, real_B, fake_A, ignore=probe_basis))
                 loss = loss + a.lambda_idface * idface
+            if probe is not None or classifier is not None:  # the fakes as the detail paste keeps them, judged below
+                pasted_B = as_pasted(real_A, fake_B, a.cls_on_paste, a.paste_keep)
+                pasted_A = as_pasted(real_B, fake_A, a.cls_on_paste, a.paste_keep)
             if probe is not None:
-                probe_l = (probe_loss(face_desc, probe, oval * as_pasted(real_A, fake_B, a.cls_on_paste, a.paste_keep) + (1 - oval) * real_A, ptgt[dom_b])
-                           + probe_loss(face_desc, probe, oval * as_pasted(real_B, fake_A, a.cls_on_paste, a.paste_keep) + (1 - oval) * real_B, ptgt[dom_a]))
+                probe_l = (probe_loss(face_desc, probe, oval * pasted_B + (1 - oval) * real_A, ptgt[dom_b])
+                           + probe_loss(face_desc, probe, oval * pasted_A + (1 - oval) * real_B, ptgt[dom_a]))
                 loss = loss + a.lambda_probe * probe_l
             if a.lambda_blotch > 0:
                 blotch = blotch_loss(real_A.float(), fake_B.float()) + blotch_loss(real_B.float(), fake_A.float())
                 loss = loss + a.lambda_blotch * blotch
             if classifier is not None:
-                cls_ab = cls_loss(classifier, as_pasted(real_A, fake_B, a.cls_on_paste, a.paste_keep), *tgt_B)
-                cls_ba = cls_loss(classifier, as_pasted(real_B, fake_A, a.cls_on_paste, a.paste_keep), *tgt_A)
+                cls_ab = cls_loss(classifier, pasted_B, *tgt_B)
+                cls_ba = cls_loss(classifier, pasted_A, *tgt_A)
                 loss = loss + a.lambda_cls * (cls_ab + cls_ba)
             if att is not None:
                 (m1, t1), (m2, t2) = mask_losses(att[0].float()), mask_losses(att[1].float())

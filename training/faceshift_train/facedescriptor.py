@@ -13,14 +13,15 @@ with per-channel scales ('same' padding), down blocks with a stride-2 'valid' fi
 is a 2x2 average pool zero-padded in channels (and the branch zero-padded by a row and a column where the two
 sizes differ); global average; a 256x128 matrix without bias.
 """
-import hashlib
 import json
 import os
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .common import sha256_file
+from .tfjs_weights import read_weight_groups
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_DIR = os.path.join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'model')
@@ -40,14 +41,6 @@ BLOCKS = ([('conv32_%d' % i, 32, False) for i in (1, 2, 3)]
           + [('conv256_down_out', 256, True)])
 
 
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_weights(model_dir=DEFAULT_DIR):
     """The TF.js weights as float32 numpy arrays by name (dequantised: min + scale * q)."""
     manifest_path = os.path.join(model_dir, f'{NAME}-weights_manifest.json')
@@ -55,37 +48,13 @@ def read_weights(model_dir=DEFAULT_DIR):
         raise FileNotFoundError(f'{manifest_path}: the dlib face descriptor weights are missing; '
                                 'run `ONNXRUNTIME_NODE_INSTALL=skip npm ci` (they come with @vladmandic/face-api)')
     for file, want in SHA256.items():
-        got = _sha256(os.path.join(model_dir, file))
+        got = sha256_file(os.path.join(model_dir, file))
         if got != want:
             raise ValueError(f'{os.path.join(model_dir, file)}: sha256 {got}, expected {want}: '
                              'not the weights this port was checked against; reinstall with npm ci')
     with open(manifest_path) as f:
-        manifest = json.load(f)
-    out = {}
-    for group in manifest:
-        blob = b''
-        for part in group['paths']:
-            with open(os.path.join(model_dir, part), 'rb') as f:
-                blob += f.read()
-        pos = 0
-        for w in group['weights']:
-            n = int(np.prod(w['shape'])) if w['shape'] else 1
-            q = w.get('quantization')
-            if q:
-                if q['dtype'] != 'uint8':
-                    raise ValueError(f'{manifest_path}: {w["name"]} quantised as {q["dtype"]}, only uint8 is read')
-                raw = np.frombuffer(blob, np.uint8, n, pos)
-                pos += n
-                arr = q['min'] + q['scale'] * raw.astype(np.float32)
-            else:
-                if w['dtype'] != 'float32':
-                    raise ValueError(f'{manifest_path}: {w["name"]} is {w["dtype"]}, only float32 is read')
-                arr = np.frombuffer(blob, np.float32, n, pos).copy()
-                pos += 4 * n
-            out[w['name']] = arr.astype(np.float32).reshape(w['shape'])
-        if pos != len(blob):
-            raise ValueError(f'{manifest_path}: read {pos} bytes of {len(blob)}')
-    return out
+        groups = json.load(f)
+    return read_weight_groups(groups, model_dir)
 
 
 class ScaledConv(nn.Module):
