@@ -8,7 +8,9 @@ if (!fs.existsSync(built)) {
   process.stderr.write('faceshift: not built yet. Run `npm run build` first.\n');
   process.exit(2);
 }
-require(built).main(process.argv).then((code) => { process.exitCode = code; }, (e) => {
+const cli = require(built);
+cli.carryOnWhenPipesClose();
+cli.main(process.argv).then((code) => { process.exitCode = code; }, (e) => {
   process.stderr.write(`faceshift: ${e && e.message ? e.message : e}\n`);
   process.exitCode = 1;
 });

@@ -111,6 +111,17 @@ export async function processPhoto(engine: EnginePort, input: string, out: strin
   }
 }
 
+/**
+ * A reader that stops early (`faceshift --help | head -1`, `faceshift photos --json | head`) closes the
+ * pipe: the run carries on and finishes its photos, writing nothing more to that stream, instead of
+ * dying on EPIPE. For the process's entry point only (it keeps its listeners for the process's life).
+ */
+export function carryOnWhenPipesClose(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+  }
+}
+
 export async function main(argv = process.argv): Promise<number> {
   let directions: string[] = [];
   let manifestProblem: string | undefined;

@@ -191,6 +191,21 @@ describe('a batch always finishes (4, 5)', () => {
     expect(rs[0].message).toMatch(/Face 2 was asked for, but 1 face\(s\) were found/);
     expect(fs.existsSync(path.join(d, 'b.faceshift.psd'))).toBe(true);
   });
+
+  test('a reader that stops early (`| head`): the photos are still done, no EPIPE crash', async () => {
+    const d = dir('pipe');
+    copy('wh_obama_official_240p', path.join(d, 'a.jpg'));
+    copy('nasa_astronaut_collins', path.join(d, 'b.png'));
+    const p = child([d, '--no-upscale', '--json', '--threads', '1']);
+    p.stdout!.destroy(); // the reader is gone before the report is written
+    let stderr = '';
+    p.stderr!.on('data', (x) => { stderr += x; });
+    const code = await new Promise<number | null>((resolve) => p.on('close', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(EXIT.OK);
+    expect(fs.existsSync(path.join(d, 'a.faceshift.psd'))).toBe(true);
+    expect(fs.existsSync(path.join(d, 'b.faceshift.psd'))).toBe(true);
+  }, 120000);
 });
 
 describe('wrong results refused (10)', () => {
