@@ -2,7 +2,7 @@
  * The models judged on what the user gets: the composited photo.
  *
  *   npx tsx scripts/eval-composite.ts [--models models] [--limit 100] [--scales 1,3] [--paste detail,replace]
- *                                     [--directions male2female,...] [--out docs/eval-composite.json]
+ *                                     [--directions male2female,...] [--out docs/eval-composite.json] [--per-photo]
  *
  * For each direction, validation photos of the source domain (UTKFace val split: adults, colour;
  * never trained on) go through the whole pipeline as the command line runs it: detect, align,
@@ -30,7 +30,7 @@ import type { RGBAImage } from '../src/core/image';
 import type { DetectedFace } from '../src/core/faces';
 import { evalItems, labelsWithSplit } from '../src/eval/dataset';
 import { adultColour, domainOf } from '../src/eval/domains';
-import { Judges, Verdict, flipped } from '../src/eval/judges';
+import { Judges, Verdict, flipped, isDomain, isDomainCross } from '../src/eval/judges';
 import { Rate, pct, r4, rate, rateStr, table } from '../src/eval/stats';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -43,6 +43,10 @@ export interface CompositeResult {
   identityMedian: number; identityMean: number;
   /** Median colour step the paste adds at the mask's edge (metrics.seamStep, Delta E). */
   seamMedian: number; seconds: number;
+  /** Gender only: each judge's own rate of calling the composite the target (GEAR, FaceRes' gender head). */
+  byJudge?: { gear: Rate; faceres: Rate };
+  /** Per photo (UTKFace file name, in order): flipped or not, for paired comparisons of models and pastes on the same photos. */
+  photos?: { file: string; flip: boolean }[];
 }
 
 async function loadPhoto(file: string, scale: number): Promise<RGBAImage> {
@@ -60,6 +64,8 @@ export async function evaluateComposites(o: {
   colors?: (ColorPolicy | 'model')[];
   /** Which photos: 'val' (default; never trained on) or 'train' (for choices that must not look at val). */
   split?: 'train' | 'val';
+  /** Record each photo's verdict in the results (for paired comparisons). */
+  perPhoto?: boolean;
 }): Promise<CompositeResult[]> {
   const log = o.log ?? ((s: string) => console.error(s));
   const engine = await createNodeEngine({ modelsDir: o.models, threads: 1 });
@@ -103,12 +109,14 @@ export async function evaluateComposites(o: {
       const after: Record<string, RGBAImage[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
       const seams: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.key, []]));
       let missed = 0;
+      const files: string[] = [];
       for (const it of items) {
         const photo = await loadPhoto(path.join(o.dataset, 'images', it.file), scale);
         const source = new MemoryPhotoSource(photo);
         const face = await findFace(photo);
         if (!face) { missed++; continue; }
         before.push(frame(photo, face));
+        files.push(it.file);
         for (const { paste, color, key } of variants) {
           const [mode, detail] = paste.split(':');
           if (mode !== 'detail' && mode !== 'replace') throw new Error(`unknown paste mode "${paste}" (detail, replace or detail:<0..1>)`);
@@ -126,17 +134,21 @@ export async function evaluateComposites(o: {
         const va = await judges.judge(after[key]);
         const sims = va.map((v, i) => cosineSimilarity(v.descriptor, vb[i].descriptor));
         const gender = src.attribute === 'gender';
+        const flips = va.map((v) => flipped(v, model.target));
         const res: CompositeResult = {
           direction, model: model.id, scale, paste, color: color === 'model' ? `model (${model.colorPolicy ?? 'reinhard'})` : color, split,
           n: va.length, missed,
-          flip: rate(va.map((v) => flipped(v, model.target))), flipNoOp: rate(vb.map((v) => flipped(v, model.target))),
+          flip: rate(flips), flipNoOp: rate(vb.map((v) => flipped(v, model.target))),
           realTarget: rate(realVerdicts.map((v) => flipped(v, model.target))),
           judge: gender ? 'GEAR and FaceRes agree' : 'GEAR',
           identityMedian: r4(quantile(sims, 0.5)), identityMean: r4(mean(sims)),
           seamMedian: r4(seams[key].length ? quantile(seams[key], 0.5) : 0), seconds: Math.round((Date.now() - t0) / 1000),
+          ...(gender ? { byJudge: { gear: rate(va.map((v) => isDomain(v, model.target))), faceres: rate(va.map((v) => isDomainCross(v, model.target)!)) } } : {}),
+          ...(o.perPhoto ? { photos: files.map((file, i) => ({ file, flip: flips[i] })) } : {}),
         };
         results.push(res);
-        log(`${direction} x${scale} ${paste} ${res.color} (${split}): flip ${rateStr(res.flip)} (no-op ${pct(res.flipNoOp.rate)}, real ${pct(res.realTarget.rate)}), identity median ${res.identityMedian}, seam ${res.seamMedian}, n ${res.n}, missed ${missed}, ${res.seconds} s`);
+        const each = res.byJudge ? ` (GEAR ${pct(res.byJudge.gear.rate)}, FaceRes ${pct(res.byJudge.faceres.rate)})` : '';
+        log(`${direction} x${scale} ${paste} ${res.color} (${split}): flip ${rateStr(res.flip)}${each} (no-op ${pct(res.flipNoOp.rate)}, real ${pct(res.realTarget.rate)}), identity median ${res.identityMedian}, seam ${res.seamMedian}, n ${res.n}, missed ${missed}, ${res.seconds} s`);
       }
     }
   }
@@ -208,12 +220,13 @@ async function main() {
     .option('--colors <list>', 'colour policies to compare: reinhard,lightness,tone,none,model (default: model)')
     .option('--split <split>', 'val (default) or train', 'val')
     .option('--out <file>', 'JSON report')
+    .option('--per-photo', 'record each photo\'s verdict in the report (paired comparisons of models and pastes)')
     .option('--from <file>', 'take the results from this earlier --out report instead of running')
     .option('--choose <file>', 'with --split train and --colors: choose each direction\'s colour policy, write the choice here and in the manifest')
     .parse().opts();
   const results: CompositeResult[] = o.from ? JSON.parse(fs.readFileSync(o.from, 'utf8')).results : await evaluateComposites({
     models: o.models, dataset: o.dataset, limit: +o.limit, scales: o.scales.split(',').map(Number),
-    pastes: o.paste.split(','), directions: o.directions?.split(','), strength: +o.strength, split: o.split,
+    pastes: o.paste.split(','), directions: o.directions?.split(','), strength: +o.strength, split: o.split, perPhoto: !!o.perPhoto,
     colors: o.colors?.split(',').map((c: string) => {
       if (c !== 'model' && !isColorPolicy(c)) throw new Error(`unknown colour policy "${c}"`);
       return c as ColorPolicy | 'model';
