@@ -111,10 +111,17 @@ def parse_args(argv=None):
     p.add_argument('--paste-keep', action='store_true',
                    help='with --cls-on-paste: model the paste\'s choice of the net\'s own pixels where it changed structure '
                         '(core/detail.ts keepDetail), so texture the net removes outright counts as removed')
+    p.add_argument('--paste-photo-detail', type=float, default=1.0, metavar='P',
+                   help='with --cls-on-paste: how much of the input\'s texture the modelled paste keeps (0..1), as the manifest\'s '
+                        'photoDetail of the direction does (1 = all)')
     p.add_argument('--lambda-blotch', type=float, default=0.0,
                    help='penalise colour blotches in the change: Charbonnier (smooth L1) of the band-pass (Gaussian sigma 1 minus sigma 6 crop '
                         'pixels) of the change\'s chroma (R-G, B-G), so a tone shift over the whole face stays free and '
                         'local orange or magenta patches cost (0 = off)')
+    p.add_argument('--lambda-texture', type=float, default=0.0,
+                   help='fine texture beyond the target domain\'s: the fake\'s local texture amplitude (luma minus its blur at 1 px) '
+                        'above the 75th percentile of real training faces of the target domain at the same pixel, inside the face '
+                        'oval (texture_loss): stubble left on a male->female face costs (0 = off)')
     p.add_argument('--lambda-idface', type=float, default=0.0,
                    help='identity from a face descriptor that is not a judge: 1 - cosine between the dlib ResNet descriptors '
                         '(faceshift_train/facedescriptor.py, weights from @vladmandic/face-api) of each input and its transform (0 = off)')
@@ -184,16 +191,18 @@ def keep_detail(real, fake, texture_sigma=1.0, energy_sigma=2.0):
     return gaussian_lowpass(_smoothstep(0.1, 0.45, rho) * (1 - _smoothstep(1.6, 2.6, ratio)), 1.5)
 
 
-def as_pasted(real, fake, sigma, keep=False):
+def as_pasted(real, fake, sigma, keep=False, photo_detail=1.0):
     """What the detail paste-back keeps of a fake at crop scale: the input's texture plus the net's
     change low-passed (core/detail.ts, where the net did not change structure). With keep, also where it did:
-    there (keep_detail, held constant) the net's own pixels, so a beard removed outright is judged removed."""
+    there (keep_detail, held constant) the net's own pixels, so a beard removed outright is judged removed.
+    photo_detail (0..1, the manifest's photoDetail) scales how much of the input's texture is kept, as the paste does."""
     if sigma <= 0:
         return fake
     pasted = real + gaussian_lowpass(fake - real, sigma)
-    if not keep:
+    if not keep and photo_detail >= 1:
         return pasted
-    k = keep_detail(real.detach().float(), fake.detach().float()).to(fake.dtype)
+    k = keep_detail(real.detach().float(), fake.detach().float()).to(fake.dtype) if keep else torch.ones_like(fake[:, :1])
+    k = k * photo_detail
     return k * pasted + (1 - k) * fake
 
 
@@ -216,6 +225,33 @@ def blotch_loss(real, fake, fine=1.0, coarse=6.0):
     ch = torch.stack([d[:, 0] - d[:, 1], d[:, 2] - d[:, 1]], 1)
     bp = gaussian_lowpass(ch, fine) - gaussian_lowpass(ch, coarse)
     return (torch.sqrt(bp * bp + 1e-4) - 1e-2).mean()  # Charbonnier (smooth L1): no pull on what is already 0
+
+
+def texture_energy(x, texture_sigma=1.0, energy_sigma=2.0):
+    """Local fine-texture energy of a batch (N x 1 x H x W): luma (in [-1, 1] units) minus its Gaussian blur
+    (`texture_sigma` px), squared and averaged over `energy_sigma` px, the split keep_detail reads."""
+    w = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    lum = (x * w).sum(1, keepdim=True)
+    h = lum - gaussian_lowpass(lum, texture_sigma)
+    return gaussian_lowpass(h * h, energy_sigma)
+
+
+def texture_reference(faces, q=0.75, smooth=2.0):
+    """Per-pixel ceiling of the fine-texture amplitude on real faces of one domain (aligned crops, N x 3 x S x S):
+    the q-quantile over the faces (and their mirror images) of sqrt(texture_energy), smoothed; 1 x 1 x S x S.
+    Where the domain's skin is smooth (a woman's jaw and cheeks) the ceiling is low; eyes, brows, hair high."""
+    with torch.no_grad():
+        amp = torch.sqrt(texture_energy(torch.cat([faces, faces.flip(3)])) + 1e-8)
+        ref = torch.quantile(amp.flatten(1), q, dim=0).view(1, 1, *faces.shape[2:])
+        return gaussian_lowpass(ref, smooth)
+
+
+def texture_loss(fake, ref, weight):
+    """Fine texture the target domain does not have: the fake's texture amplitude above the domain's ceiling
+    (texture_reference), averaged under `weight` (the face oval). Stubble kept on a male->female face costs;
+    skin as smooth as the target's is free, and so is the texture of eyes and brows (their ceiling is high)."""
+    over = F.relu(torch.sqrt(texture_energy(fake) + 1e-8) - ref)
+    return (over * weight).sum() / (weight.sum() * fake.shape[0])
 
 
 def mask_losses(a):
@@ -278,6 +314,10 @@ def main(argv=None):
             raise SystemExit(f'--probe {a.probe} reads {probe_meta["attribute"]} ({", ".join(probe_meta["labels"])}), '
                              f'not {dom_a} / {dom_b}: train one with train_descriptor_probe.py --attribute ...')
         ptgt = {d: probe_meta['labels'].index(d) for d in (dom_a, dom_b)}
+    if a.lambda_texture > 0:
+        oval = oval_mask(a.size, **FACE_OVAL).to(device)
+        tex_ref = {d: texture_reference(pack.batch(idx[:1500], a.size).to(device))
+                   for d, idx in ((dom_a, ia), (dom_b, ib))}
     id_kind = 'vgg16-relu3_3-l1' if vgg else 'pixel-l1'
 
     ckpt_path = os.path.join(a.out, 'ckpt.pt')
@@ -313,7 +353,7 @@ def main(argv=None):
 
     pool_A, pool_B = ImagePool(), ImagePool()
     mse, l1 = nn.MSELoss(), nn.L1Loss()
-    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B', 'cls_A2B', 'cls_B2A', 'mask', 'blotch', 'idface', 'probe'])
+    log = LossLog(a.out, ['D_A', 'D_B', 'G_A2B', 'G_B2A', 'cyc_A', 'cyc_B', 'idt_A', 'idt_B', 'cls_A2B', 'cls_B2A', 'mask', 'blotch', 'idface', 'probe', 'texture'])
     timer = Timer(state['seconds'])
     last_ckpt = timer.elapsed()
     acc, nacc = {}, 0
@@ -324,8 +364,8 @@ def main(argv=None):
         meta = dict(domains=[dom_a, dom_b], size=a.size, ngf=a.ngf, blocks=a.blocks, upsample=a.upsample, ndf=a.ndf,
                     batch=a.batch, iterations=state['it'], images_seen=state['prior_images_seen'] + state['images_seen'],
                     identity_loss=id_kind, seed=a.seed, attention=bool(a.attention),
-                    losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls, cls_on_paste=a.cls_on_paste, paste_keep=bool(a.paste_keep),
-                                blotch=a.lambda_blotch, idface=a.lambda_idface, probe=a.lambda_probe,
+                    losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls, cls_on_paste=a.cls_on_paste, paste_keep=bool(a.paste_keep), paste_photo_detail=a.paste_photo_detail,
+                                blotch=a.lambda_blotch, idface=a.lambda_idface, probe=a.lambda_probe, texture=a.lambda_texture,
                                 mask=a.lambda_mask if a.attention else 0, tv=a.lambda_tv if a.attention else 0),
                     classifier=(dict(file=os.path.relpath(a.classifier, ROOT), val_accuracy=cls_meta.get('val_accuracy'))
                                 if cls_meta else None),
@@ -401,18 +441,22 @@ def main(argv=None):
                 else:
                     idt_a, idt_b = l1(idt_A, real_A), l1(idt_B, real_B)
                 loss = loss + a.lambda_cyc * a.lambda_id * (idt_a + idt_b)
-            cls_ab = cls_ba = m_loss = blotch = idface = probe_l = torch.zeros((), device=device)
+            cls_ab = cls_ba = m_loss = blotch = idface = probe_l = texture = torch.zeros((), device=device)
             if a.lambda_idface > 0:
                 idface = (face_identity_loss(face_desc, real_A, fake_B, ignore=probe_basis)
                           + face_identity_loss(face_desc, real_B, fake_A, ignore=probe_basis))
                 loss = loss + a.lambda_idface * idface
             if probe is not None or classifier is not None:  # the fakes as the detail paste keeps them, judged below
-                pasted_B = as_pasted(real_A, fake_B, a.cls_on_paste, a.paste_keep)
-                pasted_A = as_pasted(real_B, fake_A, a.cls_on_paste, a.paste_keep)
+                pasted_B = as_pasted(real_A, fake_B, a.cls_on_paste, a.paste_keep, a.paste_photo_detail)
+                pasted_A = as_pasted(real_B, fake_A, a.cls_on_paste, a.paste_keep, a.paste_photo_detail)
             if probe is not None:
                 probe_l = (probe_loss(face_desc, probe, oval * pasted_B + (1 - oval) * real_A, ptgt[dom_b])
                            + probe_loss(face_desc, probe, oval * pasted_A + (1 - oval) * real_B, ptgt[dom_a]))
                 loss = loss + a.lambda_probe * probe_l
+            if a.lambda_texture > 0:
+                texture = (texture_loss(fake_B.float(), tex_ref[dom_b], oval)
+                           + texture_loss(fake_A.float(), tex_ref[dom_a], oval))
+                loss = loss + a.lambda_texture * texture
             if a.lambda_blotch > 0:
                 blotch = blotch_loss(real_A.float(), fake_B.float()) + blotch_loss(real_B.float(), fake_A.float())
                 loss = loss + a.lambda_blotch * blotch
@@ -443,7 +487,7 @@ def main(argv=None):
         state['it'] += 1
         state['images_seen'] += a.batch
         vals = dict(D_A=d_a, D_B=d_b, G_A2B=g_ab, G_B2A=g_ba, cyc_A=cyc_a, cyc_B=cyc_b, idt_A=idt_a, idt_B=idt_b,
-                    cls_A2B=cls_ab, cls_B2A=cls_ba, mask=m_loss, blotch=blotch, idface=idface, probe=probe_l)
+                    cls_A2B=cls_ab, cls_B2A=cls_ba, mask=m_loss, blotch=blotch, idface=idface, probe=probe_l, texture=texture)
         for k, v in vals.items():
             acc[k] = acc.get(k, 0.0) + v.detach().float()  # summed on the device; read at log time only
         nacc += 1

@@ -84,6 +84,11 @@ class Nets(unittest.TestCase):
         fake = smooth.clone().requires_grad_(True)
         as_pasted(x, fake, 1.0, keep=True).sum().backward()
         self.assertGreater(float(fake.grad.abs().sum()), 0.0)
+        # photo_detail (the manifest's photoDetail): less of the input's texture, the rest the net's pixels
+        full, part = as_pasted(x, softer, 1.0, keep=True), as_pasted(x, softer, 1.0, keep=True, photo_detail=0.7)
+        self.assertLess(float((part - softer).abs().mean()), 0.8 * float((full - softer).abs().mean()))
+        self.assertGreater(float((part - softer).abs().mean()), 0.5 * float((full - softer).abs().mean()))
+        self.assertLess(float((as_pasted(x, softer, 1.0, photo_detail=0.0) - softer).abs().max()), 1e-6)
 
     @unittest.skipUnless(os.path.exists(TSX), 'tsx not installed (npm ci)')
     def test_keep_detail_matches_the_paste_back_it_models(self):
@@ -205,6 +210,38 @@ class Signal(unittest.TestCase):
             opt.step()
             losses.append(float(loss))
         self.assertLess(losses[-1], losses[0])
+
+    def test_texture_loss_charges_texture_beyond_the_target_domains_and_a_step_lowers_it(self):
+        from faceshift_train.data import DOMAINS
+        from faceshift_train.nets import oval_mask
+        from train_cyclegan import gaussian_lowpass, texture_loss, texture_reference
+        female = [i for i in self.adults if DOMAINS['female'](self.pack.items[i])]
+        male = [i for i in self.adults if DOMAINS['male'](self.pack.items[i])]
+        ref = texture_reference(self.pack.batch(female[:-4], 64))
+        self.assertEqual(tuple(ref.shape), (1, 1, 64, 64))
+        # the ceiling follows the face: higher around the eyes than on the cheeks below them
+        self.assertGreater(float(ref[0, 0, 22:28, 14:26].mean()), float(ref[0, 0, 36:42, 12:20].mean()))
+        oval = oval_mask(64, **FACE_OVAL)
+        x = self.pack.batch(male[:4], 64)
+        base = float(texture_loss(x, ref, oval))
+        torch.manual_seed(0)
+        self.assertGreater(float(texture_loss(x + 0.15 * torch.randn_like(x), ref, oval)), 2 * base)  # grain added
+        self.assertLess(float(texture_loss(gaussian_lowpass(x, 2.0), ref, oval)), 0.3 * base)  # skin smoothed
+        held_out_women = float(texture_loss(self.pack.batch(female[-4:], 64), ref, oval))
+        self.assertLess(held_out_women, float(texture_loss(x + 0.15 * torch.randn_like(x), ref, oval)))
+        # a net that draws grain over the face: the loss reaches its weights, and a step lowers it
+        g = ResnetGenerator(ngf=8, n_blocks=2, upsample='resize')
+        grain = 0.15 * torch.randn_like(x)
+        opt = torch.optim.Adam(g.parameters(), lr=1e-3)
+        vals = []
+        for _ in range(6):
+            loss = texture_loss(x + grain + 0.5 * g(x), ref, oval)
+            opt.zero_grad()
+            loss.backward()
+            self.assertGreater(float(sum(p.grad.abs().sum() for p in g.parameters())), 0)
+            opt.step()
+            vals.append(float(loss))
+        self.assertLess(vals[-1], vals[0])
 
     def test_mask_losses_have_gradients_and_a_step_lowers_them(self):
         from train_cyclegan import mask_losses
