@@ -48,8 +48,9 @@ export interface EngineConfig {
     featherScale: number;
     /** The oval is pushed out by this many feathers. */
     outset: number;
-    /** The fade at the crop's border: its width and inset, as fractions of the side. */
+    /** The fade at the crop's border: its width and inset, as fractions of the side; at the top edge its own width. */
     borderFade: number;
+    borderFadeTop: number;
     borderInset: number;
   };
   /** Faces smaller than this (box side, photo pixels) are skipped with a reason. */
@@ -77,6 +78,7 @@ export const DEFAULT_CONFIG: Readonly<EngineConfig> = Object.freeze({
     featherScale: 0.6,
     outset: 0.6,
     borderFade: 1 / 48,
+    borderFadeTop: 1 / 10,
     borderInset: 1 / 256,
   }),
   minFaceSize: 40,
@@ -114,6 +116,7 @@ export function engineConfig(overrides: EngineConfigOverrides = {}): EngineConfi
   fraction('mask.featherScale', c.mask.featherScale);
   if (!(c.mask.outset >= 0)) throw bad('mask.outset', c.mask.outset, '0 or more');
   fraction('mask.borderFade', c.mask.borderFade);
+  fraction('mask.borderFadeTop', c.mask.borderFadeTop);
   fraction('mask.borderInset', c.mask.borderInset);
   if (!(c.minFaceSize >= 1)) throw bad('minFaceSize', c.minFaceSize, '1 or more');
   positiveInt('previewSide', c.previewSide);

@@ -475,7 +475,7 @@ export class FaceEngine {
     // the mask is smooth: built at the crop's size at most, paste-back resamples it into the photo
     const side = Math.min(faceSide, cropSize);
     if (!this.landmarks || !zoom) return faceMask(side);
-    const { meshSize: M, meshSupersample, minMeshScore, featherScale, outset, borderFade, borderInset } = this.config.mask;
+    const { meshSize: M, meshSupersample, minMeshScore, featherScale, outset, borderFade, borderFadeTop, borderInset } = this.config.mask;
     // the mesh looks at more of the photo than the net's crop (zoomed out): regionFor() covers it
     const toMesh = meshCropTransform(face.keypoints, this.template, M, zoom);
     // a few samples a pixel at most: the mesh needs the face's shape, not its finest detail (a portrait's
@@ -487,12 +487,13 @@ export class FaceEngine {
     const toSide = composeAffine([k, 0, 0, 0, k, 0], meshToAlignedCrop(M, zoom));
     const feather = featherForFace(side * featherScale);
     const oval = landmarkFaceMask(faceOvalContour(mapPoints(points, toSide), { outset: outset * feather }), side, side, feather);
-    // the net answers poorly in the last pixels of its crop (and a crop past the photo edge is padding): a thin border fade
-    const f = side * borderFade, inset = side * borderInset;
+    // the net answers poorly in the last pixels of its crop (and a crop past the photo edge is padding): a thin border fade;
+    // a wide one at the top, where the forehead runs on past the crop as skin and a thin fade would show as a line across it
+    const f = side * borderFade, ft = side * borderFadeTop, inset = side * borderInset;
     for (let y = 0; y < side; y++) {
       for (let x = 0; x < side; x++) {
-        const edge = Math.min(x + 0.5, y + 0.5, side - x - 0.5, side - y - 0.5) - inset;
-        const t = Math.min(1, Math.max(0, edge / f));
+        const edge = Math.min((Math.min(x + 0.5, side - x - 0.5, side - y - 0.5) - inset) / f, (y + 0.5 - inset) / ft);
+        const t = Math.min(1, Math.max(0, edge));
         oval[y * side + x] = Math.min(oval[y * side + x], t * t * (3 - 2 * t));
       }
     }

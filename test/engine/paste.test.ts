@@ -60,3 +60,23 @@ test('the mask follows the face: jaw and cheeks in, background beside the face o
   expect(mask.data[0]).toBe(0);
   expect(mask.data[mask.data.length - 1]).toBe(0);
 }, 120000);
+
+test('where the forehead runs on past the crop\'s top, the change fades over it: no line across the forehead', async () => {
+  const { image } = await decodePhoto(photo('wh_obama_official_2012'));
+  const src = new MemoryPhotoSource(image);
+  const [face] = await engine.detect(src);
+  const r = await engine.run(src, { direction: 'male2female', upscale: false }, [face]);
+  const { box, mask } = r.faces[0].patch;
+  // down the middle of the face: from where the mask starts (the crop's top edge, on the forehead) to where it is full
+  const x = Math.round(box.width / 2);
+  const at = (y: number) => mask.data[y * box.width + x] / 255;
+  let top = 0;
+  while (top < box.height && at(top) <= 0.02) top++;
+  let full = top;
+  while (full < box.height && at(full) < 0.95) full++;
+  expect(top).toBeLessThan(box.height * 0.1); // the mask does reach the crop's top here (a high forehead)
+  // a fade over several percent of the face's height (a thin one showed as a line: 2 %)
+  expect((full - top) / face.box.height).toBeGreaterThanOrEqual(0.06);
+  // and the rest of the face is still fully in
+  expect(at(Math.round(box.height * 0.5))).toBe(1);
+}, 120000);
