@@ -140,8 +140,9 @@ describe('engine', () => {
       const after = meanITA(rgba, core);
       // degrees (an unchanged face moves ~0): measured -11 / +21 with the v1 race models, -7.3 / +7.6 with v4,
       // -7.3 / +4.8 with white->black v4 and black->white v5 (v5 lightens this face less than v4 while the race
-      // judge calls its composites white more often: 93 against 86 % on validation)
-      expect(sign * (after - before)).toBeGreaterThan(4);
+      // judge calls its composites white more often: 93 against 86 % on validation); +3.8 since the mask's wide fade at
+      // the crop's top (the forehead band there, lightened most, is no longer fully masked; the pixels left are unchanged)
+      expect(sign * (after - before)).toBeGreaterThan(3);
     }
   });
 
