@@ -316,7 +316,8 @@ def main(argv=None):
         ptgt = {d: probe_meta['labels'].index(d) for d in (dom_a, dom_b)}
     if a.lambda_texture > 0:
         oval = oval_mask(a.size, **FACE_OVAL).to(device)
-        tex_ref = {d: texture_reference(pack.batch(idx[:1500], a.size).to(device))
+        # a fixed random sample: the pack is in file-name order, and UTKFace's names start with the age
+        tex_ref = {d: texture_reference(pack.batch(sorted(random.Random(a.seed).sample(idx, min(1500, len(idx)))), a.size).to(device))
                    for d, idx in ((dom_a, ia), (dom_b, ib))}
     id_kind = 'vgg16-relu3_3-l1' if vgg else 'pixel-l1'
 
