@@ -178,12 +178,17 @@ def _smoothstep(e0, e1, x):
     return t * t * (3 - 2 * t)
 
 
+def fine_texture(x, texture_sigma=1.0):
+    """A batch's fine luma texture (N x 1 x H x W, in [-1, 1] luma units): BT.601 luma minus its Gaussian blur."""
+    w = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    lum = (x * w).sum(1, keepdim=True)
+    return lum - gaussian_lowpass(lum, texture_sigma)
+
+
 def keep_detail(real, fake, texture_sigma=1.0, energy_sigma=2.0):
     """Where the detail paste keeps the photo's texture (1) and where it takes the net's pixels (0): core/detail.ts
     keepDetail at crop scale (the luma textures' local correlation and amplitude ratio), in 0..255 luma units."""
-    w = torch.tensor([0.299, 0.587, 0.114], device=real.device, dtype=real.dtype).view(1, 3, 1, 1)
-    lx, ly = ((real + 1) * 127.5 * w).sum(1, keepdim=True), ((fake + 1) * 127.5 * w).sum(1, keepdim=True)
-    hx, hy = lx - gaussian_lowpass(lx, texture_sigma), ly - gaussian_lowpass(ly, texture_sigma)
+    hx, hy = 127.5 * fine_texture(real, texture_sigma), 127.5 * fine_texture(fake, texture_sigma)
     ex, ey, exy = (gaussian_lowpass(t, energy_sigma) for t in (hx * hx, hy * hy, hx * hy))
     eps = 6.0
     rho = (exy + eps) / torch.sqrt((ex + eps) * (ey + eps))
@@ -230,9 +235,7 @@ def blotch_loss(real, fake, fine=1.0, coarse=6.0):
 def texture_energy(x, texture_sigma=1.0, energy_sigma=2.0):
     """Local fine-texture energy of a batch (N x 1 x H x W): luma (in [-1, 1] units) minus its Gaussian blur
     (`texture_sigma` px), squared and averaged over `energy_sigma` px, the split keep_detail reads."""
-    w = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    lum = (x * w).sum(1, keepdim=True)
-    h = lum - gaussian_lowpass(lum, texture_sigma)
+    h = fine_texture(x, texture_sigma)
     return gaussian_lowpass(h * h, energy_sigma)
 
 
@@ -309,13 +312,13 @@ def main(argv=None):
         from train_descriptor_probe import load_probe
         probe, probe_meta = load_probe(a.probe, device)
         probe_basis = probe.directions()
-        oval = oval_mask(a.size, **FACE_OVAL).to(device)  # the face oval at training size (what the composite changes)
         if not {dom_a, dom_b} <= set(probe_meta['labels']):
             raise SystemExit(f'--probe {a.probe} reads {probe_meta["attribute"]} ({", ".join(probe_meta["labels"])}), '
                              f'not {dom_a} / {dom_b}: train one with train_descriptor_probe.py --attribute ...')
         ptgt = {d: probe_meta['labels'].index(d) for d in (dom_a, dom_b)}
+    if a.lambda_probe > 0 or a.lambda_texture > 0:
+        oval = oval_mask(a.size, **FACE_OVAL).to(device)  # the face oval at training size (what the composite changes)
     if a.lambda_texture > 0:
-        oval = oval_mask(a.size, **FACE_OVAL).to(device)
         # a fixed random sample: the pack is in file-name order, and UTKFace's names start with the age
         tex_ref = {d: texture_reference(pack.batch(sorted(random.Random(a.seed).sample(idx, min(1500, len(idx)))), a.size).to(device))
                    for d, idx in ((dom_a, ia), (dom_b, ib))}
