@@ -31,7 +31,7 @@ import type { DetectedFace } from '../src/core/faces';
 import { evalItems, labelsWithSplit } from '../src/eval/dataset';
 import { adultColour, domainOf } from '../src/eval/domains';
 import { Judges, Verdict, flipped, isDomain, isDomainCross } from '../src/eval/judges';
-import { Rate, pct, r4, rate, rateStr, table } from '../src/eval/stats';
+import { Paired, Rate, pairedFlips, pct, r4, rate, rateStr, table } from '../src/eval/stats';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -200,6 +200,43 @@ export function spliceColorPolicies(manifestText: string, byId: Record<string, s
   return text;
 }
 
+/** A paired comparison of two evaluations of one direction at one size, on the photos both judged. */
+export interface PairedRow extends Paired { direction: string; scale: number; split: string; first: string; second: string }
+
+const variantName = (r: CompositeResult) => `${r.model} ${r.paste} ${r.color}`;
+
+/**
+ * Paired comparisons from --per-photo results: within the run, each variant of a direction and size
+ * against the first (e.g. detail vs replace paste); with an earlier report, each result against the
+ * one there of the same direction, size, split, paste and colour (e.g. a candidate model vs the
+ * shipped one). Two rates on the same photos differ by the discordant photos only: these and the
+ * exact McNemar p say whether a difference of a few points is more than chance.
+ */
+export function pairedComparisons(results: CompositeResult[], earlier: CompositeResult[] = []): PairedRow[] {
+  const rows: PairedRow[] = [];
+  const add = (a: CompositeResult, b: CompositeResult) => rows.push({
+    direction: a.direction, scale: a.scale, split: a.split, first: variantName(a), second: variantName(b), ...pairedFlips(a.photos!, b.photos!),
+  });
+  const withPhotos = results.filter((r) => r.photos);
+  const same = (a: CompositeResult, b: CompositeResult) => a.direction === b.direction && a.scale === b.scale && a.split === b.split;
+  for (const r of withPhotos) {
+    const first = withPhotos.find((x) => same(x, r))!;
+    if (first !== r) add(r, first);
+  }
+  for (const r of withPhotos) {
+    const e = earlier.find((x) => x.photos && same(x, r) && x.paste === r.paste && x.color === r.color);
+    if (e) add(r, e);
+  }
+  return rows;
+}
+
+export function pairedTable(rows: PairedRow[]): string {
+  return table([
+    ['direction', 'size', 'split', 'first', 'second', 'photos', 'only first flips', 'only second flips', 'p (exact McNemar)'],
+    ...rows.map((r) => [r.direction, `x${r.scale}`, r.split, r.first, r.second, String(r.n), String(r.onlyFirst), String(r.onlySecond), r.p.toFixed(3)]),
+  ]);
+}
+
 export function compositeTable(rs: CompositeResult[]): string {
   return table([
     ['direction', 'size', 'paste', 'colour', 'n', 'flip', 'no-op', 'real target', 'x0.9 real', 'identity (median)', 'seam (dE)', 'judge'],
@@ -222,6 +259,7 @@ async function main() {
     .option('--out <file>', 'JSON report')
     .option('--per-photo', 'record each photo\'s verdict in the report (paired comparisons of models and pastes)')
     .option('--from <file>', 'take the results from this earlier --out report instead of running')
+    .option('--compare <file>', 'with --per-photo: paired counts against an earlier --per-photo report (same directions, sizes and pastes)')
     .option('--choose <file>', 'with --split train and --colors: choose each direction\'s colour policy, write the choice here and in the manifest')
     .parse().opts();
   const results: CompositeResult[] = o.from ? JSON.parse(fs.readFileSync(o.from, 'utf8')).results : await evaluateComposites({
@@ -233,6 +271,8 @@ async function main() {
     }),
   });
   console.log(compositeTable(results));
+  const paired = pairedComparisons(results, o.compare ? JSON.parse(fs.readFileSync(o.compare, 'utf8')).results : []);
+  if (paired.length) console.log(`\n${pairedTable(paired)}`);
   if (o.choose) {
     if (results.some((r) => r.split !== 'train')) throw new Error('--choose looks only at training photos: run with --split train');
     const chosen = chooseColorPolicies(results);
@@ -254,7 +294,7 @@ async function main() {
   }
   if (o.out) {
     fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
-    fs.writeFileSync(o.out, JSON.stringify({ date: new Date().toISOString().slice(0, 10), models: path.relative(ROOT, path.resolve(o.models)), results }, null, 2) + '\n');
+    fs.writeFileSync(o.out, JSON.stringify({ date: new Date().toISOString().slice(0, 10), models: path.relative(ROOT, path.resolve(o.models)), results, ...(paired.length ? { paired } : {}) }, null, 2) + '\n');
   }
 }
 if (require.main === module) main().catch((e) => { console.error(`eval-composite: ${(e as Error).message}`); process.exit(1); });

@@ -33,3 +33,31 @@ export function table(rows: string[][]): string {
     return k === 0 ? `${line}\n${w.map((x) => '-'.repeat(x)).join('  ')}` : line;
   }).join('\n');
 }
+
+/** One photo's verdict, as the composite report records it with --per-photo. */
+export interface PhotoVerdict { file: string; flip: boolean }
+
+/** Two verdict lists compared on the photos they share: photos only the first flips, only the second flips. */
+export interface Paired { n: number; onlyFirst: number; onlySecond: number; p: number }
+
+/**
+ * Paired comparison of two evaluations on the same photos (matched by file): the discordant photos
+ * and the exact two-sided McNemar p (binomial, 1/2, on the discordant pairs). Photos only one list
+ * judged are left out.
+ */
+export function pairedFlips(a: PhotoVerdict[], b: PhotoVerdict[]): Paired {
+  const second = new Map(b.map((x) => [x.file, x.flip]));
+  let n = 0, onlyFirst = 0, onlySecond = 0;
+  for (const { file, flip } of a) {
+    const other = second.get(file);
+    if (other === undefined) continue;
+    n++;
+    if (flip && !other) onlyFirst++;
+    else if (other && !flip) onlySecond++;
+  }
+  const d = onlyFirst + onlySecond, k = Math.min(onlyFirst, onlySecond);
+  // P(X <= k) for X ~ Binomial(d, 1/2), doubled
+  let pmf = Math.pow(0.5, d), tail = 0;
+  for (let i = 0; i <= k; i++) { tail += pmf; pmf *= (d - i) / (i + 1); }
+  return { n, onlyFirst, onlySecond, p: r4(Math.min(1, 2 * tail)) };
+}

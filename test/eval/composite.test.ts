@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { evaluateComposites } from '../../scripts/eval-composite';
+import { CompositeResult, evaluateComposites, pairedComparisons } from '../../scripts/eval-composite';
 import { MODELS_DIR } from '../../src/platform/node';
 import { SHARED } from '../helpers/photos';
 
@@ -36,3 +36,21 @@ const DATASET = path.join(SHARED, 'datasets', 'utkface');
     expect(a.photos!.map((p) => p.file)).toEqual(b.photos!.map((p) => p.file));
   }
 }, 600000);
+
+test('paired comparisons: each paste against the first at its size, and each result against an earlier report', () => {
+  const res = (model: string, scale: number, paste: string, flips: string) => ({
+    direction: 'male2female', model, scale, paste, color: 'model (tone)', split: 'val',
+    photos: [...flips].map((c, i) => ({ file: `p${i}.jpg`, flip: c === '1' })),
+  }) as unknown as CompositeResult;
+  const now = [res('v11', 1, 'detail', '1110'), res('v11', 1, 'replace', '1111'), res('v11', 3, 'detail', '1100')];
+  const before = [res('v10', 1, 'detail', '0000'), res('v10', 3, 'replace', '1111')];
+  const rows = pairedComparisons(now, before);
+  expect(rows.map((r) => [r.scale, r.first, r.second, r.onlyFirst, r.onlySecond])).toEqual([
+    [1, 'v11 replace model (tone)', 'v11 detail model (tone)', 1, 0],
+    // against the earlier report: only the same paste at the same size (x3 detail has no partner there)
+    [1, 'v11 detail model (tone)', 'v10 detail model (tone)', 3, 0],
+  ]);
+  expect(rows[1].p).toBe(0.25);
+  // results without per-photo verdicts are not compared
+  expect(pairedComparisons(now.map((r) => ({ ...r, photos: undefined })), before)).toEqual([]);
+});
