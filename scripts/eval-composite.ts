@@ -31,7 +31,7 @@ import type { DetectedFace } from '../src/core/faces';
 import { evalItems, labelsWithSplit } from '../src/eval/dataset';
 import { adultColour, domainOf } from '../src/eval/domains';
 import { Judges, Verdict, flipped, isDomain, isDomainCross } from '../src/eval/judges';
-import { Paired, Rate, pairedFlips, pct, r4, rate, rateStr, table } from '../src/eval/stats';
+import { Paired, PhotoVerdict, Rate, pairedFlips, pct, r4, rate, rateStr, table } from '../src/eval/stats';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -46,7 +46,7 @@ export interface CompositeResult {
   /** Gender only: each judge's own rate of calling the composite the target (GEAR, FaceRes' gender head). */
   byJudge?: { gear: Rate; faceres: Rate };
   /** Per photo (UTKFace file name, in order): flipped or not, for paired comparisons of models and pastes on the same photos. */
-  photos?: { file: string; flip: boolean }[];
+  photos?: PhotoVerdict[];
 }
 
 async function loadPhoto(file: string, scale: number): Promise<RGBAImage> {
