@@ -35,7 +35,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from faceshift_train.common import LossLog, Timer, lean_state, load_lean, read_lean, setup  # noqa: E402
-from faceshift_train.data import DOMAINS, RACES, DomainSampler, FacePack, adult_colour  # noqa: E402
+from faceshift_train.data import DOMAINS, RACES, DomainSampler, FacePack, adult_colour, oversample_age  # noqa: E402
 from faceshift_train.nets import FACE_OVAL, AttentionGenerator, PatchDiscriminator, ResnetGenerator, count_params, oval_mask  # noqa: E402
 from faceshift_train.augment import jitter  # noqa: E402
 from faceshift_train.facedescriptor import identity_loss as face_identity_loss  # noqa: E402
@@ -138,6 +138,8 @@ def parse_args(argv=None):
                    'a lean .pt file, or a slim checkpoint of training/checkpoints/ (generators from the shipped ONNX files)')
     p.add_argument('--amp', action='store_true', help='CUDA only: bfloat16 autocast (weights and optimiser stay float32)')
     p.add_argument('--limit', type=int, help='use only the first N images of each domain (smoke tests)')
+    p.add_argument('--oversample-age', metavar='AGE:TIMES',
+                   help='show training faces aged AGE or more TIMES as often in both domains (e.g. 45:2; default: every face once)')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--ckpt-minutes', type=float, default=5)
@@ -279,6 +281,9 @@ def main(argv=None):
     ib = pack.select('train', adult_colour, DOMAINS[dom_b])
     if a.limit:
         ia, ib = ia[:a.limit], ib[:a.limit]
+    if a.oversample_age:
+        min_age, times = (int(v) for v in a.oversample_age.split(':'))
+        ia, ib = (oversample_age(pack.items, idx, min_age, times) for idx in (ia, ib))
     va = pack.select('val', adult_colour, DOMAINS[dom_a])[:4]
     vb = pack.select('val', adult_colour, DOMAINS[dom_b])[:4]
     if len(va) < 1 or len(vb) < 1:
@@ -367,7 +372,7 @@ def main(argv=None):
         state['seconds'] = timer.elapsed()
         meta = dict(domains=[dom_a, dom_b], size=a.size, ngf=a.ngf, blocks=a.blocks, upsample=a.upsample, ndf=a.ndf,
                     batch=a.batch, iterations=state['it'], images_seen=state['prior_images_seen'] + state['images_seen'],
-                    identity_loss=id_kind, seed=a.seed, attention=bool(a.attention),
+                    identity_loss=id_kind, seed=a.seed, attention=bool(a.attention), oversample_age=a.oversample_age,
                     losses=dict(cyc=a.lambda_cyc, id=a.lambda_cyc * a.lambda_id, cls=a.lambda_cls, cls_on_paste=a.cls_on_paste, paste_keep=bool(a.paste_keep), paste_photo_detail=a.paste_photo_detail,
                                 blotch=a.lambda_blotch, idface=a.lambda_idface, probe=a.lambda_probe, texture=a.lambda_texture,
                                 mask=a.lambda_mask if a.attention else 0, tv=a.lambda_tv if a.attention else 0),

@@ -83,6 +83,14 @@ class FacePack:
         return x
 
 
+def oversample_age(items, indices, min_age, times):
+    """`indices` with every face aged `min_age` or more listed `times` times, so an epoch of a DomainSampler over
+    the result shows older faces `times` as often (their texture, stubble and wrinkles, is what the nets fail on)."""
+    if times < 1 or int(times) != times:
+        raise ValueError(f'oversample: times must be a whole number >= 1, got {times}')
+    return [i for i in indices for _ in range(int(times) if items[i]['age'] >= min_age else 1)]
+
+
 class DomainSampler:
     """Endless shuffled index stream over one domain, seeded."""
 

@@ -357,3 +357,17 @@ class ShippedClassifier(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class Sampling(unittest.TestCase):
+    def test_oversample_age_lists_older_faces_more_often_and_keeps_the_rest_once(self):
+        from faceshift_train.data import DomainSampler, oversample_age
+        items = [{'age': a} for a in (20, 30, 45, 60, 80)]
+        idx = oversample_age(items, [0, 1, 2, 3, 4], 45, 3)
+        self.assertEqual(sorted(idx), [0, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4])
+        self.assertEqual(oversample_age(items, [0, 3], 45, 1), [0, 3])
+        with self.assertRaises(ValueError):
+            oversample_age(items, [0], 45, 0)
+        # a sampler's epoch over the result shows each older face three times, the young once
+        seen = DomainSampler(idx, 0).take(len(idx))
+        self.assertEqual([seen.count(i) for i in range(5)], [1, 1, 3, 3, 3])
